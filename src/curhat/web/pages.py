@@ -1,0 +1,30 @@
+"""Server-rendered pages for the three apps (filled in by the web-app issues)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+_SHELL = """<!doctype html><html lang="id"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
+<body><main><h1>{title}</h1><p>{body}</p></main></body></html>"""
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(_SHELL.format(title=title, body=body))
+
+
+def mount_public(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    async def customer_home() -> HTMLResponse:
+        return _page("Curhat", "Aplikasi pelanggan sedang disiapkan. API tersedia di /docs.")
+
+    @app.get("/mitra/", include_in_schema=False)
+    async def mitra_home() -> HTMLResponse:
+        return _page("Curhat — Bestie", "Aplikasi bestie sedang disiapkan.")
+
+
+def mount_internal(app: FastAPI) -> None:
+    @app.get("/cc/", include_in_schema=False)
+    async def cc_home() -> HTMLResponse:
+        return _page("Curhat — Control Center", "Control center sedang disiapkan.")
