@@ -7,6 +7,15 @@ from fastapi import APIRouter, FastAPI
 from curhat import health
 from curhat.app_config import endpoints as config_endpoints
 from curhat.auth import endpoints as auth_endpoints
+from curhat.chat import endpoints as chat_endpoints
+from curhat.extensions import endpoints as extension_endpoints
+from curhat.internal import endpoints as internal_endpoints
+from curhat.mitras import endpoints as mitra_endpoints
+from curhat.pairing import endpoints as pairing_endpoints
+from curhat.pairing.failures import endpoints as failure_endpoints
+from curhat.payments import endpoints as payment_endpoints
+from curhat.pricing import endpoints as pricing_endpoints
+from curhat.realtime import endpoints as realtime_endpoints
 
 
 def public_routers() -> list[APIRouter]:
@@ -14,6 +23,13 @@ def public_routers() -> list[APIRouter]:
         health.router,
         auth_endpoints.customer_router,
         auth_endpoints.mitra_router,
+        pricing_endpoints.router,
+        payment_endpoints.router,
+        pairing_endpoints.router,
+        chat_endpoints.router,
+        extension_endpoints.router,
+        mitra_endpoints.router,
+        realtime_endpoints.router,
     ]
 
 
@@ -22,6 +38,9 @@ def internal_routers() -> list[APIRouter]:
         health.router,
         auth_endpoints.operator_router,
         config_endpoints.router,
+        failure_endpoints.internal_router,
+        mitra_endpoints.internal_router,
+        internal_endpoints.router,
     ]
 
 

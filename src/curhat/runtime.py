@@ -15,9 +15,11 @@ from curhat.app_config.service import ConfigService
 from curhat.auth.ratelimit import LoginRateLimiter
 from curhat.auth.tokens import TokenSigner
 from curhat.config import Settings
+from curhat.deadlines.runner import DeadlineRunner
 from curhat.embedded import EmbeddedServers
 from curhat.observability import Metrics
 from curhat.postgres import Database
+from curhat.presence.service import Presence
 from curhat.realtime.bus import EventBus
 from curhat.realtime.hub import Hub
 from curhat.realtime.protocol import Envelope
@@ -38,6 +40,8 @@ class Runtime:
     hub: Hub
     bus: EventBus
     metrics: Metrics
+    presence: Presence
+    deadlines: DeadlineRunner
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -100,6 +104,8 @@ def build_runtime(settings: Settings) -> Runtime:
         hub=hub,
         bus=EventBus(valkey, keys.events_channel, hub),
         metrics=Metrics(),
+        presence=Presence(),
+        deadlines=DeadlineRunner(),
     )
 
 
@@ -128,3 +134,5 @@ async def running(settings: Settings, *, background: bool = True) -> AsyncIterat
 async def start_domain_services(runtime: Runtime) -> None:
     """Deadlines, sweeps and presence loops of the domains (each registers its own)."""
     await runtime.config.get()
+    await runtime.presence.start(runtime)
+    await runtime.deadlines.start(runtime)
