@@ -11,9 +11,11 @@ from curhat.chat import endpoints as chat_endpoints
 from curhat.extensions import endpoints as extension_endpoints
 from curhat.internal import endpoints as internal_endpoints
 from curhat.mitras import endpoints as mitra_endpoints
+from curhat.mitras import internal_endpoints as mitra_admin_endpoints
 from curhat.pairing import endpoints as pairing_endpoints
 from curhat.pairing.failures import endpoints as failure_endpoints
 from curhat.payments import endpoints as payment_endpoints
+from curhat.pricing import admin_endpoints as price_tier_admin_endpoints
 from curhat.pricing import endpoints as pricing_endpoints
 from curhat.realtime import endpoints as realtime_endpoints
 
@@ -39,7 +41,8 @@ def internal_routers() -> list[APIRouter]:
         auth_endpoints.operator_router,
         config_endpoints.router,
         failure_endpoints.internal_router,
-        mitra_endpoints.internal_router,
+        mitra_admin_endpoints.router,
+        price_tier_admin_endpoints.router,
         internal_endpoints.router,
     ]
 
