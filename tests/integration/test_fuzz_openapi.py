@@ -19,6 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from curhat.app import create_internal_app, create_public_app
@@ -70,7 +71,7 @@ def fuzz_operation(
         run()
     except Unsatisfiable:
         pass  # nothing to negate (no parameters, no body)
-    except Exception as exc:
+    except (Exception, FailureGroup) as exc:  # a single failure, or several at once
         report.failures.append(f"{operation.label} [{mode.value}]: {exc}")
 
 
