@@ -15,6 +15,7 @@ from curhat.mitras import internal_endpoints as mitra_admin_endpoints
 from curhat.pairing import endpoints as pairing_endpoints
 from curhat.pairing.failures import endpoints as failure_endpoints
 from curhat.payments import endpoints as payment_endpoints
+from curhat.presence import endpoints as presence_endpoints
 from curhat.pricing import admin_endpoints as price_tier_admin_endpoints
 from curhat.pricing import endpoints as pricing_endpoints
 from curhat.realtime import endpoints as realtime_endpoints
@@ -26,6 +27,7 @@ def public_routers() -> list[APIRouter]:
         auth_endpoints.customer_router,
         auth_endpoints.mitra_router,
         pricing_endpoints.router,
+        presence_endpoints.router,
         payment_endpoints.router,
         pairing_endpoints.router,
         chat_endpoints.router,

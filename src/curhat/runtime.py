@@ -21,6 +21,7 @@ from curhat.observability import Metrics
 from curhat.postgres import Database
 from curhat.presence.service import Presence
 from curhat.realtime.bus import EventBus
+from curhat.realtime.commands import CommandRegistry
 from curhat.realtime.hub import Hub
 from curhat.realtime.protocol import Envelope
 from curhat.valkey import Keys, create_client
@@ -42,6 +43,8 @@ class Runtime:
     metrics: Metrics
     presence: Presence
     deadlines: DeadlineRunner
+    # Client → server WebSocket commands: runtime.ws_commands.register("chat.send", handler)
+    ws_commands: CommandRegistry = field(default_factory=CommandRegistry)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:

@@ -57,8 +57,37 @@ class Keys:
     def capacity(self) -> str:
         return f"{self.prefix}mitra:capacity"
 
+    @property
+    def connections_prefix(self) -> str:
+        return f"{self.prefix}mitra:conns:"
+
     def connections(self, mitra_id: uuid.UUID | str) -> str:
-        return f"{self.prefix}mitra:conns:{mitra_id}"
+        """ZSET of one mitra's live socket ids, scored by their last heartbeat (Valkey time)."""
+        return f"{self.connections_prefix}{mitra_id}"
+
+    @property
+    def connection_index(self) -> str:
+        """ZSET of every mitra socket ("<mitra>|<conn>") by last heartbeat: what the reaper scans."""
+        return f"{self.prefix}mitra:conn_index"
+
+    @property
+    def availability_state(self) -> str:
+        """The last published available count (to publish only on change)."""
+        return f"{self.prefix}mitra:availability"
+
+    @property
+    def availability_version(self) -> str:
+        return f"{self.prefix}mitra:availability:v"
+
+    @property
+    def counters_built(self) -> str:
+        """Present once the active-session counters were rebuilt from PostgreSQL."""
+        return f"{self.prefix}mitra:active:built"
+
+    @property
+    def presence_epoch(self) -> str:
+        """Changes when Valkey lost its data: instances then re-assert what their sockets know."""
+        return f"{self.prefix}mitra:epoch"
 
     # misc
     def login_attempts(self, scope: str, ident: str) -> str:

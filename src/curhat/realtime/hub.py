@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 SEND_QUEUE_LIMIT = 256
+CLOSE_TOO_SLOW = 4429  # the client did not drain its queue (see realtime.protocol for all codes)
 
 
 @dataclass(eq=False)
@@ -21,19 +23,30 @@ class Connection:
     id: str
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE_LIMIT))
     overflowed: bool = False
+    # monotonic time of the last frame received from the client (the server heartbeat reads it)
+    last_seen: float = field(default_factory=time.monotonic)
+    # set once the socket must close; the writer sends this code and stops
+    close_code: int | None = None
 
     def offer(self, frame: str) -> None:
-        if self.overflowed:
+        if self.close_code is not None:
             return
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.overflowed = True
             log.warning("dropping slow websocket %s", self.id)
-            # Make room for the close sentinel so the writer wakes up and closes.
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(None)
+            self.close(CLOSE_TOO_SLOW)
+
+    def close(self, code: int) -> None:
+        """Ask the writer to close the socket with ``code``; pending frames are dropped."""
+        if self.close_code is not None:
+            return
+        self.close_code = code
+        # Make room for the close sentinel so the writer wakes up and closes.
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 class Hub:
@@ -68,6 +81,18 @@ class Hub:
             if key.startswith(role_prefix):
                 for conn in conns:
                     conn.offer(frame)
+
+    def with_prefix(self, role_prefix: str) -> list[Connection]:
+        """This process's connections whose key starts with ``role_prefix`` (e.g. ``"mitra:"``)."""
+        return [c for key, conns in self._by_key.items() if key.startswith(role_prefix) for c in conns]
+
+    def close_idle(self, max_idle: float, code: int) -> int:
+        """Close every connection silent for longer than ``max_idle`` seconds; how many."""
+        cutoff = time.monotonic() - max_idle
+        idle = [c for conns in self._by_key.values() for c in conns if c.last_seen < cutoff]
+        for conn in idle:
+            conn.close(code)
+        return len(idle)
 
     def __len__(self) -> int:
         return sum(len(c) for c in self._by_key.values())

@@ -62,3 +62,29 @@ def _json_default(value: Any) -> Any:
 
 def event(type_: str, data: dict[str, Any], *recipients: Recipient) -> Envelope:
     return Envelope(type=type_, data=data, recipients=list(recipients))
+
+
+# Close codes of /ws (documented in docs and api.md).
+CLOSE_FRAME_TOO_BIG = 4400  # a frame over MAX_FRAME_BYTES
+CLOSE_BAD_TOKEN = 4401  # missing, invalid or expired token, or a role that has no socket
+CLOSE_FORBIDDEN_ORIGIN = 4403  # an Origin that is neither this listener's nor configured
+CLOSE_IDLE = 4408  # no frame from the client for the presence TTL (send {"type":"ping"})
+CLOSE_FLOOD = 4429  # too many frames too fast, or too slow to read what is sent
+CLOSE_UNAVAILABLE = 1013  # a dependency (Valkey) is down; reconnect later
+
+MAX_FRAME_BYTES = 8 * 1024
+
+PONG_FRAME = '{"type":"pong"}'
+
+MITRA_AVAILABILITY = "MITRA_AVAILABILITY"
+ERROR = "ERROR"
+
+
+def error_event(code: str, message: str) -> Envelope:
+    """An ``ERROR`` event ``{code, message}`` for the one socket that caused it."""
+    return Envelope(type=ERROR, data={"code": code, "message": message}, recipients=[])
+
+
+def availability_event(available: bool, count: int) -> Envelope:
+    """``MITRA_AVAILABILITY`` ``{available, count}``, pushed to customers when the answer changes."""
+    return Envelope(type=MITRA_AVAILABILITY, data={"available": available, "count": count}, recipients=[])

@@ -1,0 +1,62 @@
+"""A mitra's own status: going online/offline, and what ``/api/mitra/me`` shows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from curhat.errors import Conflict, Forbidden, Unauthorized
+from curhat.models import Mitra
+
+if TYPE_CHECKING:
+    from curhat.runtime import Runtime
+
+
+class NotConnected(Conflict):
+    code = "not_connected"
+    message = "Buka aplikasi bestie (koneksi WebSocket) sebelum online."
+
+
+class MitraInactive(Forbidden):
+    code = "mitra_inactive"
+    message = "Akun bestie ini dinonaktifkan."
+
+
+@dataclass
+class MitraStatus:
+    mitra: Mitra
+    online: bool
+    active_sessions: int
+    capacity: int
+
+
+async def _mitra(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra:
+    mitra = await session.get(Mitra, mitra_id)
+    if mitra is None:
+        raise Unauthorized("Account no longer exists.", code="invalid_token")
+    return mitra
+
+
+async def set_mitra_online(
+    session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, online: bool
+) -> bool:
+    """Online needs an active account and a live WebSocket (409 ``not_connected``)."""
+    if not online:
+        await runtime.presence.set_offline(mitra_id)
+        return False
+    mitra = await _mitra(session, mitra_id)
+    if not mitra.is_active:
+        raise MitraInactive()
+    if not await runtime.presence.set_online(mitra_id):
+        raise NotConnected()
+    return True
+
+
+async def mitra_status(session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID) -> MitraStatus:
+    mitra = await _mitra(session, mitra_id)
+    capacity = (await runtime.config.get()).int("max_customers_per_mitra")
+    online = mitra.is_active and await runtime.presence.is_online(mitra_id)
+    return MitraStatus(mitra, online, await runtime.presence.active_count(mitra_id), capacity)

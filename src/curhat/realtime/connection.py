@@ -1,0 +1,203 @@
+"""One WebSocket from handshake to close: auth, origin, the reader loop and the writer task.
+
+The reader runs in the endpoint's own task and handles frames one at a time; the writer
+is a separate task draining the ``Connection`` queue, so a slow client fills only its own
+bounded queue (and is closed when it overflows) and never blocks the fan-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from curhat.auth.tokens import Principal, TokenError
+from curhat.errors import CurhatError
+from curhat.realtime import protocol
+from curhat.realtime.hub import Connection
+
+if TYPE_CHECKING:
+    from curhat.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+BEARER_PREFIX = "bearer."
+# Frames a client may send: a bucket of FLOOD_BURST refilled at FLOOD_RATE per second.
+FLOOD_RATE = 20.0
+FLOOD_BURST = 60.0
+
+
+def offered_token(ws: WebSocket) -> tuple[str | None, str | None]:
+    """The token, and the subprotocol to echo when it came as ``bearer.<token>``."""
+    for proto in ws.scope.get("subprotocols", []):
+        if proto.startswith(BEARER_PREFIX):
+            return proto[len(BEARER_PREFIX) :], proto
+    return ws.query_params.get("token"), None
+
+
+def allowed_origins(runtime: Runtime) -> set[str]:
+    s = runtime.settings
+    own = {f"http://{host}:{s.public_port}" for host in (s.public_host, "localhost", "127.0.0.1")}
+    if s.public_port == 80:
+        own |= {f"http://{host}" for host in (s.public_host, "localhost", "127.0.0.1")}
+    return own | set(s.ws_origin_list)
+
+
+def origin_ok(ws: WebSocket, runtime: Runtime) -> bool:
+    origin = ws.headers.get("origin")
+    return origin is None or origin.rstrip("/") in allowed_origins(runtime)
+
+
+def authenticate(runtime: Runtime, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    try:
+        principal = runtime.signer.verify(token)
+    except TokenError:
+        return None
+    return principal if principal.role in ("customer", "mitra") else None
+
+
+async def refuse(ws: WebSocket, code: int, subprotocol: str | None) -> None:
+    """Accept only to tell the client why (a refused handshake would be a bare HTTP 403)."""
+    await ws.accept(subprotocol=subprotocol)
+    await ws.close(code)
+
+
+class FloodGuard:
+    def __init__(self, rate: float = FLOOD_RATE, burst: float = FLOOD_BURST) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def allow(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+async def serve_socket(ws: WebSocket, runtime: Runtime) -> None:
+    token, subprotocol = offered_token(ws)
+    if not origin_ok(ws, runtime):
+        await refuse(ws, protocol.CLOSE_FORBIDDEN_ORIGIN, subprotocol)
+        return
+    principal = authenticate(runtime, token)
+    if principal is None:
+        await refuse(ws, protocol.CLOSE_BAD_TOKEN, subprotocol)
+        return
+
+    conn = Connection(key=f"{principal.role}:{principal.id}", id=uuid.uuid4().hex)
+    is_mitra = principal.role == "mitra"
+    if is_mitra:
+        # Before the handshake completes, so "socket open → POST online" never races it.
+        try:
+            await runtime.presence.register_connection(principal.id, conn.id)
+        except Exception:
+            log.warning("websocket refused: presence unavailable", exc_info=True)
+            await refuse(ws, protocol.CLOSE_UNAVAILABLE, subprotocol)
+            return
+    await ws.accept(subprotocol=subprotocol)
+    runtime.metrics.ws_connections.inc()
+    runtime.hub.add(conn)
+    writer = asyncio.create_task(_write(ws, conn), name=f"ws-writer-{conn.id}")
+    try:
+        await _read(ws, conn, principal, runtime)
+    finally:
+        runtime.hub.remove(conn)
+        conn.close(1000)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer, 5)
+        if not writer.done():
+            writer.cancel()
+        if is_mitra:
+            try:
+                await runtime.presence.unregister_connection(principal.id, conn.id)
+            except Exception:  # the reaper takes it offline within the TTL
+                log.warning("could not unregister mitra socket %s", conn.id, exc_info=True)
+
+
+async def _write(ws: WebSocket, conn: Connection) -> None:
+    try:
+        while True:
+            frame = await conn.queue.get()
+            if frame is None:
+                break
+            await ws.send_text(frame)
+    except Exception:  # the peer went away mid-send; the reader sees the disconnect
+        log.debug("websocket writer stopped", exc_info=True)
+        return
+    code = conn.close_code or 1000
+    if ws.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            await ws.close(code)
+
+
+async def _read(ws: WebSocket, conn: Connection, principal: Principal, runtime: Runtime) -> None:
+    guard = FloodGuard()
+    try:
+        while conn.close_code is None:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            now = time.monotonic()
+            conn.last_seen = now
+            if not guard.allow(now):
+                log.warning("closing flooding websocket %s", conn.id)
+                conn.close(protocol.CLOSE_FLOOD)
+                break
+            text = message.get("text")
+            if text is None:
+                if message.get("bytes") is not None and len(message["bytes"]) > protocol.MAX_FRAME_BYTES:
+                    conn.close(protocol.CLOSE_FRAME_TOO_BIG)
+                    break
+                _error(conn, "bad_frame", "Frames must be JSON text.")
+                continue
+            if len(text) > protocol.MAX_FRAME_BYTES // 4 and len(text.encode()) > protocol.MAX_FRAME_BYTES:
+                conn.close(protocol.CLOSE_FRAME_TOO_BIG)
+                break
+            await _dispatch(conn, principal, runtime, text)
+        # Closing: wait for the client's close frame (or the transport to drop).
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _dispatch(conn: Connection, principal: Principal, runtime: Runtime, text: str) -> None:
+    try:
+        frame: Any = json.loads(text)
+    except ValueError:
+        _error(conn, "bad_json", "Frame is not valid JSON.")
+        return
+    kind = frame.get("type") if isinstance(frame, dict) else None
+    if not isinstance(kind, str):
+        _error(conn, "bad_frame", 'Frame must be a JSON object with a string "type".')
+        return
+    if kind == "ping":
+        conn.offer(protocol.PONG_FRAME)
+        return
+    command = runtime.ws_commands.get(kind, principal.role)
+    if command is None:
+        _error(conn, "unknown_type", f"Unknown frame type {kind[:40]!r}.")
+        return
+    payload = {k: v for k, v in frame.items() if k != "type"}
+    try:
+        await command.handler(principal, payload)
+    except CurhatError as err:
+        _error(conn, err.code, err.message)
+    except Exception:
+        log.exception("websocket command %s failed", kind)
+        _error(conn, "internal_error", "Internal server error.")
+
+
+def _error(conn: Connection, code: str, message: str) -> None:
+    conn.offer(protocol.error_event(code, message).frame())
