@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -10,8 +11,10 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from curhat.realtime.outbox import pending_events, take_events
+from curhat.realtime.outbox import pending_events, take_callbacks, take_events
 from curhat.realtime.protocol import Envelope
+
+log = logging.getLogger(__name__)
 
 Publish = Callable[[list[Envelope]], Awaitable[None]]
 
@@ -44,10 +47,18 @@ class Database:
             except BaseException:
                 await session.rollback()
                 take_events(session)
+                take_callbacks(session)
                 raise
             events = take_events(session)
+            callbacks = take_callbacks(session)
         if events:
             await publish(events)
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:
+                # The commit stands; sweeps and rebuilds repair what a callback missed.
+                log.warning("after-commit callback failed", exc_info=True)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

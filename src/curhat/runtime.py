@@ -66,6 +66,7 @@ class Runtime:
         self._tasks.append(asyncio.create_task(guarded(), name=name))
 
     async def close(self) -> None:
+        self.deadlines.cancel_all()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -136,6 +137,16 @@ async def running(settings: Settings, *, background: bool = True) -> AsyncIterat
 
 async def start_domain_services(runtime: Runtime) -> None:
     """Deadlines, sweeps and presence loops of the domains (each registers its own)."""
+    from curhat.chat import service as chat_service
+    from curhat.extensions import service as extension_service
+    from curhat.pairing import service as pairing_service
+    from curhat.payments.sweeper import sweep_forever
+
     await runtime.config.get()
+    chat_service.register_deadlines(runtime)
+    chat_service.register_ws_commands(runtime)
+    pairing_service.register(runtime)
+    extension_service.register(runtime)
     await runtime.presence.start(runtime)
     await runtime.deadlines.start(runtime)
+    runtime.spawn("payment-sweeper", lambda: sweep_forever(runtime))

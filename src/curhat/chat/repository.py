@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from curhat.models import ChatMessage, ChatSession, ExtensionRequest, Mitra, User
+
+
+async def insert_session(
+    session: AsyncSession,
+    *,
+    customer_id: uuid.UUID,
+    mitra_id: uuid.UUID,
+    payment_session_id: uuid.UUID,
+    duration_minutes: int,
+    started_at: datetime,
+    ends_at: datetime,
+) -> ChatSession:
+    chat = ChatSession(
+        id=uuid.uuid4(),
+        customer_id=customer_id,
+        mitra_id=mitra_id,
+        payment_session_id=payment_session_id,
+        duration_minutes=duration_minutes,
+        started_at=started_at,
+        ends_at=ends_at,
+        status="active",
+    )
+    session.add(chat)
+    await session.flush()
+    return chat
+
+
+async def count_active_for_mitra(session: AsyncSession, mitra_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(ChatSession.mitra_id == mitra_id, ChatSession.status == "active")
+    return int(await session.scalar(stmt) or 0)
+
+
+async def has_active_with(session: AsyncSession, mitra_id: uuid.UUID, customer_id: uuid.UUID) -> bool:
+    stmt = select(func.count()).where(
+        ChatSession.mitra_id == mitra_id,
+        ChatSession.customer_id == customer_id,
+        ChatSession.status == "active",
+    )
+    return bool(await session.scalar(stmt))
+
+
+async def has_past_session(session: AsyncSession, customer_id: uuid.UUID, mitra_id: uuid.UUID) -> bool:
+    stmt = select(func.count()).where(
+        ChatSession.customer_id == customer_id, ChatSession.mitra_id == mitra_id
+    )
+    return bool(await session.scalar(stmt))
+
+
+async def get(session: AsyncSession, chat_id: uuid.UUID, *, for_update: bool = False) -> ChatSession | None:
+    stmt = select(ChatSession).where(ChatSession.id == chat_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def list_for(
+    session: AsyncSession,
+    *,
+    customer_id: uuid.UUID | None = None,
+    mitra_id: uuid.UUID | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[ChatSession, User, Mitra]], int]:
+    cond = ChatSession.customer_id == customer_id if customer_id else ChatSession.mitra_id == mitra_id
+    total = int(await session.scalar(select(func.count()).select_from(ChatSession).where(cond)) or 0)
+    stmt = (
+        select(ChatSession, User, Mitra)
+        .join(User, User.id == ChatSession.customer_id)
+        .join(Mitra, Mitra.id == ChatSession.mitra_id)
+        .where(cond)
+        .order_by(ChatSession.started_at.desc(), ChatSession.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [(c, u, m) for c, u, m in (await session.execute(stmt)).all()]
+    return rows, total
+
+
+async def end_if_active(
+    session: AsyncSession, chat_id: uuid.UUID, reason: str, *, only_if_due: bool = False
+) -> ChatSession | None:
+    stmt = (
+        update(ChatSession)
+        .where(ChatSession.id == chat_id, ChatSession.status == "active")
+        .values(status="ended", ended_at=func.now(), end_reason=reason)
+        .returning(ChatSession)
+    )
+    if only_if_due:
+        stmt = stmt.where(ChatSession.ends_at <= func.now())
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def insert_message(
+    session: AsyncSession, chat_id: uuid.UUID, sender_role: str, body: str, client_msg_id: str | None
+) -> tuple[ChatMessage, bool]:
+    """(message, created): a resend with the same client_msg_id returns the stored one."""
+    stmt = (
+        insert(ChatMessage)
+        .values(
+            id=uuid.uuid4(),
+            chat_session_id=chat_id,
+            sender_role=sender_role,
+            body=body,
+            client_msg_id=client_msg_id,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[ChatMessage.chat_session_id, ChatMessage.sender_role, ChatMessage.client_msg_id],
+            index_where=ChatMessage.client_msg_id.is_not(None),
+        )
+        .returning(ChatMessage)
+    )
+    created = (await session.scalars(stmt)).one_or_none()
+    if created is not None:
+        return created, True
+    existing = (
+        await session.scalars(
+            select(ChatMessage).where(
+                ChatMessage.chat_session_id == chat_id,
+                ChatMessage.sender_role == sender_role,
+                ChatMessage.client_msg_id == client_msg_id,
+            )
+        )
+    ).one()
+    return existing, False
+
+
+async def list_messages(
+    session: AsyncSession, chat_id: uuid.UUID, *, before: datetime | None, limit: int
+) -> list[ChatMessage]:
+    stmt = select(ChatMessage).where(ChatMessage.chat_session_id == chat_id)
+    if before is not None:
+        stmt = stmt.where(ChatMessage.created_at < before)
+    stmt = stmt.order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc()).limit(limit)
+    rows = list((await session.scalars(stmt)).all())
+    rows.reverse()
+    return rows
+
+
+async def pending_extension(session: AsyncSession, chat_id: uuid.UUID) -> ExtensionRequest | None:
+    stmt = select(ExtensionRequest).where(
+        ExtensionRequest.chat_session_id == chat_id, ExtensionRequest.status == "pending"
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def due_to_end(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(ChatSession.id)
+        .where(ChatSession.status == "active", ChatSession.ends_at <= func.now())
+        .order_by(ChatSession.ends_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def due_for_warning(session: AsyncSession, warning_seconds: int, limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(ChatSession.id)
+        .where(
+            ChatSession.status == "active",
+            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
+            ChatSession.ends_at - func.make_interval(0, 0, 0, 0, 0, 0, warning_seconds) <= func.now(),
+            ChatSession.ends_at > func.now(),
+        )
+        .order_by(ChatSession.ends_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def mark_warned(session: AsyncSession, chat_id: uuid.UUID, warning_seconds: int) -> ChatSession | None:
+    stmt = (
+        update(ChatSession)
+        .where(
+            ChatSession.id == chat_id,
+            ChatSession.status == "active",
+            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
+            ChatSession.ends_at - func.make_interval(0, 0, 0, 0, 0, 0, warning_seconds) <= func.now(),
+        )
+        .values(warned_for=ChatSession.ends_at)
+        .returning(ChatSession)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def names(session: AsyncSession, customer_id: uuid.UUID, mitra_id: uuid.UUID) -> tuple[str, str]:
+    customer = await session.get(User, customer_id)
+    mitra = await session.get(Mitra, mitra_id)
+    assert customer is not None and mitra is not None
+    return customer.display_name, mitra.display_name

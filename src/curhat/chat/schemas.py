@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class Party(BaseModel):
+    id: uuid.UUID
+    display_name: str
+
+
+class CustomerParty(BaseModel):
+    display_name: str
+
+
+class PendingExtensionOut(BaseModel):
+    extension_request_id: uuid.UUID
+    duration_minutes: int
+    expires_at: datetime
+
+
+class ChatSessionOut(BaseModel):
+    id: uuid.UUID
+    mitra: Party | None = None
+    customer: CustomerParty | None = None
+    status: str
+    started_at: datetime
+    ends_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    duration_minutes: int
+
+
+class ChatSessionDetailOut(ChatSessionOut):
+    pending_extension: PendingExtensionOut | None
+
+
+class ChatSessionListOut(BaseModel):
+    rows: list[ChatSessionOut]
+    total: int
+
+
+class MessageOut(BaseModel):
+    id: uuid.UUID
+    sender_role: str
+    body: str
+    created_at: datetime
+    client_msg_id: str | None
+
+
+class MessageListOut(BaseModel):
+    rows: list[MessageOut]
+
+
+class MessageIn(BaseModel):
+    body: str = Field(max_length=4000)
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("Pesan tidak boleh kosong.")
+        if len(v) > 2000:
+            raise ValueError("Pesan maksimal 2000 karakter.")
+        return v
+
+
+class EndOut(BaseModel):
+    id: uuid.UUID
+    status: str
+    end_reason: str | None
+
+
+class WsSendIn(MessageIn):
+    chat_session_id: uuid.UUID

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from curhat.models import Mitra, PairingOffer, PairingRequest, User
+
+
+async def insert_request(
+    session: AsyncSession,
+    *,
+    payment_session_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    request_type: str,
+    targeted_mitra_id: uuid.UUID | None,
+    created_at: datetime,
+    expires_at: datetime,
+) -> PairingRequest:
+    req = PairingRequest(
+        id=uuid.uuid4(),
+        payment_session_id=payment_session_id,
+        customer_id=customer_id,
+        request_type=request_type,
+        targeted_mitra_id=targeted_mitra_id,
+        status="open",
+        created_at=created_at,
+        expires_at=expires_at,
+    )
+    session.add(req)
+    await session.flush()
+    return req
+
+
+async def add_offers(
+    session: AsyncSession, request_id: uuid.UUID, mitra_ids: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Offers that did not exist yet (a mitra is offered a request at most once)."""
+    if not mitra_ids:
+        return []
+    stmt = (
+        insert(PairingOffer)
+        .values([{"pairing_request_id": request_id, "mitra_id": m} for m in mitra_ids])
+        .on_conflict_do_nothing()
+        .returning(PairingOffer.mitra_id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def active_mitra_ids(session: AsyncSession, mitra_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    if not mitra_ids:
+        return []
+    stmt = select(Mitra.id).where(Mitra.id.in_(mitra_ids), Mitra.is_active.is_(True))
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_request(
+    session: AsyncSession, request_id: uuid.UUID, *, for_update: bool = False, skip_locked: bool = False
+) -> PairingRequest | None:
+    stmt = select(PairingRequest).where(PairingRequest.id == request_id)
+    if for_update:
+        stmt = stmt.with_for_update(skip_locked=skip_locked)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def open_request_for_payment(
+    session: AsyncSession, payment_session_id: uuid.UUID, *, for_update: bool = False
+) -> PairingRequest | None:
+    stmt = select(PairingRequest).where(
+        PairingRequest.payment_session_id == payment_session_id, PairingRequest.status == "open"
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def get_offer(session: AsyncSession, request_id: uuid.UUID, mitra_id: uuid.UUID) -> PairingOffer | None:
+    return await session.get(PairingOffer, (request_id, mitra_id))
+
+
+async def offers(session: AsyncSession, request_id: uuid.UUID) -> list[PairingOffer]:
+    stmt = (
+        select(PairingOffer)
+        .where(PairingOffer.pairing_request_id == request_id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def set_offer_response(
+    session: AsyncSession, request_id: uuid.UUID, mitra_id: uuid.UUID, response: str
+) -> None:
+    await session.execute(
+        update(PairingOffer)
+        .where(PairingOffer.pairing_request_id == request_id, PairingOffer.mitra_id == mitra_id)
+        .values(response=response, responded_at=func.now())
+    )
+
+
+async def close_request(
+    session: AsyncSession,
+    req: PairingRequest,
+    *,
+    status: str,
+    cause_tag: str | None = None,
+    accepted_mitra_id: uuid.UUID | None = None,
+) -> None:
+    req.status = status
+    req.cause_tag = cause_tag
+    req.accepted_mitra_id = accepted_mitra_id
+    req.closed_at = datetime.now(UTC)
+    await session.flush()
+
+
+async def lock_mitra(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra | None:
+    """Serialises accepts by one mitra, so the capacity check and the insert are atomic."""
+    return (await session.scalars(select(Mitra).where(Mitra.id == mitra_id).with_for_update())).one_or_none()
+
+
+async def open_offers_for_mitra(
+    session: AsyncSession, mitra_id: uuid.UUID
+) -> list[tuple[PairingRequest, User]]:
+    stmt = (
+        select(PairingRequest, User)
+        .join(PairingOffer, PairingOffer.pairing_request_id == PairingRequest.id)
+        .join(User, User.id == PairingRequest.customer_id)
+        .where(
+            PairingOffer.mitra_id == mitra_id,
+            PairingOffer.response.is_(None),
+            PairingRequest.status == "open",
+            PairingRequest.expires_at > func.now(),
+        )
+        .order_by(PairingRequest.created_at)
+    )
+    return [(r, u) for r, u in (await session.execute(stmt)).all()]
+
+
+async def open_blasts_not_offered_to(session: AsyncSession, mitra_id: uuid.UUID) -> list[PairingRequest]:
+    offered = select(PairingOffer.pairing_request_id).where(PairingOffer.mitra_id == mitra_id)
+    stmt = (
+        select(PairingRequest)
+        .where(
+            PairingRequest.status == "open",
+            PairingRequest.request_type == "blast",
+            PairingRequest.expires_at > func.now(),
+            PairingRequest.id.not_in(offered),
+        )
+        .order_by(PairingRequest.created_at)
+        .limit(100)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def due_requests(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(PairingRequest.id)
+        .where(PairingRequest.status == "open", PairingRequest.expires_at <= func.now())
+        .order_by(PairingRequest.expires_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def customer_name(session: AsyncSession, customer_id: uuid.UUID) -> str:
+    user = await session.get(User, customer_id)
+    return user.display_name if user else ""
