@@ -168,9 +168,8 @@ async def test_active_sessions_and_capacity_are_live(internal: httpx.AsyncClient
     mitra = await make_mitra(runtime)
     await _active_chat(runtime, await make_customer(runtime), mitra)
     await _active_chat(runtime, await make_customer(runtime), mitra)
-    if hasattr(runtime.presence, "set_active_count"):
-        # Presence keeps the counters; in production the chat service writes them.
-        await runtime.presence.set_active_count(mitra.id, 2)
+    # Presence keeps the counters (rebuilt from chat_sessions when missing); the chat service writes them.
+    await runtime.presence.rebuild_counters()
     r = await internal.patch(
         "/internal/config/max_customers_per_mitra", json={"value": 5}, headers=operator.headers
     )
@@ -179,6 +178,48 @@ async def test_active_sessions_and_capacity_are_live(internal: httpx.AsyncClient
     assert rows[0]["active_sessions"] == 2
     assert rows[0]["capacity"] == 5
     assert rows[0]["online"] is False
+
+
+async def test_online_is_live_and_deactivation_takes_the_mitra_offline(
+    internal: httpx.AsyncClient, public: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    operator = await make_operator(runtime)
+    ana = await make_mitra(runtime, "Ana")
+    budi = await make_mitra(runtime, "Budi")
+    for mitra in (ana, budi):
+        await runtime.presence.register_connection(mitra.id, f"sock-{mitra.id}")
+        r = await public.post("/api/mitra/status", json={"online": True}, headers=mitra.headers)
+        assert r.status_code == 200
+    await runtime.presence.set_active_count(budi.id, 1)
+
+    rows = {
+        r["display_name"]: r
+        for r in (await internal.get("/internal/mitras", headers=operator.headers)).json()["rows"]
+    }
+    assert rows["Ana"]["online"] is True and rows["Ana"]["active_sessions"] == 0
+    assert rows["Budi"]["online"] is True and rows["Budi"]["active_sessions"] == 1
+    assert (await internal.get("/internal/stats", headers=operator.headers)).json()["online_mitras"] == 2
+
+    r = await internal.patch(
+        f"/internal/mitras/{ana.id}", json={"is_active": False}, headers=operator.headers
+    )
+    assert r.status_code == 200 and r.json()["online"] is False
+    assert not await runtime.presence.is_online(ana.id)
+    assert await runtime.presence.is_online(budi.id)
+    rows = {
+        r["display_name"]: r
+        for r in (await internal.get("/internal/mitras", headers=operator.headers)).json()["rows"]
+    }
+    assert rows["Ana"]["online"] is False and rows["Budi"]["online"] is True
+    assert (await internal.get("/internal/stats", headers=operator.headers)).json()["online_mitras"] == 1
+    # Still connected, but may not come back online until reactivated.
+    r = await public.post("/api/mitra/status", json={"online": True}, headers=ana.headers)
+    assert r.status_code == 403
+    r = await internal.patch(f"/internal/mitras/{ana.id}", json={"is_active": True}, headers=operator.headers)
+    assert r.status_code == 200 and r.json()["online"] is False
+    r = await public.post("/api/mitra/status", json={"online": True}, headers=ana.headers)
+    assert r.status_code == 200
+    assert (await internal.get("/internal/stats", headers=operator.headers)).json()["online_mitras"] == 2
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "offset=-1", "limit=abc"])

@@ -98,10 +98,7 @@ async def test_empty_day(internal: httpx.AsyncClient, runtime: Runtime) -> None:
     assert body["pairings"] == {"matched": 0, "failed": dict.fromkeys(CAUSE_TAGS, 0), "total": 0}
     assert body["time_to_pair_seconds"] == {"p50": None, "p95": None}
     assert body["unactioned_failures"] == 0
-    if hasattr(runtime.presence, "is_online"):
-        assert body["online_mitras"] == 0
-    else:
-        assert body["online_mitras"] is None
+    assert body["online_mitras"] == 0
 
 
 async def test_counts_percentiles_and_date_window(

@@ -111,7 +111,3 @@ async def matched_and_time_to_pair(
 async def count_unactioned_failures(session: AsyncSession) -> int:
     stmt = select(func.count()).select_from(PairingFailure).where(PairingFailure.operator_action.is_(None))
     return int(await session.scalar(stmt) or 0)
-
-
-async def active_mitra_ids(session: AsyncSession) -> list[uuid.UUID]:
-    return list((await session.scalars(select(Mitra.id).where(Mitra.is_active.is_(True)))).all())

@@ -114,4 +114,4 @@ class StatsOut(BaseModel):
     pairings: PairingCountsOut
     time_to_pair_seconds: TimeToPairOut
     unactioned_failures: int
-    online_mitras: int | None
+    online_mitras: int

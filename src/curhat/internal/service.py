@@ -58,7 +58,7 @@ class Stats:
     p50: float | None
     p95: float | None
     unactioned_failures: int
-    online_mitras: int | None
+    online_mitras: int
 
     @property
     def total(self) -> int:
@@ -100,5 +100,5 @@ async def stats(
         failed.setdefault(tag, n)
     matched, p50, p95 = await repository.matched_and_time_to_pair(session, lower, upper)
     unactioned = await repository.count_unactioned_failures(session)
-    online = await mitra_service.count_online(runtime, await repository.active_mitra_ids(session))
+    online = await mitra_service.count_online(runtime)
     return Stats(start, end, matched, failed, p50, p95, unactioned, online)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.internal.schemas import Page
-from curhat.models import ChatSession, Mitra
+from curhat.models import Mitra
 
 
 async def list_mitras(session: AsyncSession, page: Page) -> tuple[list[Mitra], int]:
@@ -23,15 +23,3 @@ async def list_mitras(session: AsyncSession, page: Page) -> tuple[list[Mitra], i
 async def get_for_update(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra | None:
     stmt = select(Mitra).where(Mitra.id == mitra_id).with_for_update()
     return (await session.scalars(stmt)).one_or_none()
-
-
-async def active_session_counts(session: AsyncSession, mitra_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """From PostgreSQL, the source of truth (presence keeps a rebuildable copy)."""
-    if not mitra_ids:
-        return {}
-    stmt = (
-        select(ChatSession.mitra_id, func.count())
-        .where(ChatSession.mitra_id.in_(mitra_ids), ChatSession.status == "active")
-        .group_by(ChatSession.mitra_id)
-    )
-    return {mitra_id: int(n) for mitra_id, n in (await session.execute(stmt)).all()}

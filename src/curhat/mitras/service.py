@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +18,6 @@ from curhat.models import Mitra
 
 if TYPE_CHECKING:
     from curhat.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 
 class MitraNotFound(NotFound):
@@ -46,45 +42,24 @@ class MitraChanges:
     password: str | None = None
 
 
-def _presence_call(runtime: Runtime, name: str) -> Callable[[uuid.UUID], Awaitable[object]] | None:
-    """A presence method when this build has it (presence and this module land separately)."""
-    method = getattr(runtime.presence, name, None)
-    return cast("Callable[[uuid.UUID], Awaitable[object]] | None", method)
-
-
-async def live(session: AsyncSession, runtime: Runtime, mitras: list[Mitra]) -> list[MitraLive]:
+async def live(runtime: Runtime, mitras: list[Mitra]) -> list[MitraLive]:
+    """Online and active-session counts from presence (Valkey), capacity from the config."""
     capacity = (await runtime.config.get()).int("max_customers_per_mitra")
-    is_online = _presence_call(runtime, "is_online")
-    active_count = _presence_call(runtime, "active_count")
-    ids = [m.id for m in mitras]
-    if is_online is not None:
-        online = [bool(v) for v in await asyncio.gather(*(is_online(i) for i in ids))]
-    else:
-        online = [False] * len(ids)
-    if active_count is not None:
-        counts = [int(cast(int, v)) for v in await asyncio.gather(*(active_count(i) for i in ids))]
-    else:
-        by_id = await repository.active_session_counts(session, ids)
-        counts = [by_id.get(i, 0) for i in ids]
+    presence = runtime.presence
+    online = await asyncio.gather(*(presence.is_online(m.id) for m in mitras))
+    counts = await asyncio.gather(*(presence.active_count(m.id) for m in mitras))
     return [
         MitraLive(m, on and m.is_active, n, capacity) for m, on, n in zip(mitras, online, counts, strict=True)
     ]
 
 
-async def count_online(runtime: Runtime, mitra_ids: list[uuid.UUID]) -> int | None:
-    """How many of these mitras are online; None when presence cannot tell."""
-    online_count = getattr(runtime.presence, "online_count", None)
-    if online_count is not None:
-        return int(await online_count())
-    is_online = _presence_call(runtime, "is_online")
-    if is_online is None:
-        return None
-    return sum(bool(v) for v in await asyncio.gather(*(is_online(i) for i in mitra_ids)))
+async def count_online(runtime: Runtime) -> int:
+    return await runtime.presence.online_count()
 
 
 async def list_mitras(session: AsyncSession, runtime: Runtime, page: Page) -> tuple[list[MitraLive], int]:
     rows, total = await repository.list_mitras(session, page)
-    return await live(session, runtime, rows), total
+    return await live(runtime, rows), total
 
 
 async def create_mitra(
@@ -92,17 +67,17 @@ async def create_mitra(
 ) -> MitraLive:
     """409 ``phone_taken`` when another mitra has the phone."""
     mitra = await auth_service.create_mitra(session, phone, password, display_name)
-    return (await live(session, runtime, [mitra]))[0]
+    return (await live(runtime, [mitra]))[0]
 
 
 async def update_mitra(
     session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, changes: MitraChanges
 ) -> tuple[MitraLive, bool]:
-    """The changed row, and whether this change deactivated the mitra (set them offline after commit)."""
+    """The changed row, and whether it must be taken offline (after commit: ``is_active: false``)."""
     mitra = await repository.get_for_update(session, mitra_id)
     if mitra is None:
         raise MitraNotFound()
-    deactivated = changes.is_active is False and mitra.is_active
+    deactivated = changes.is_active is False
     if changes.is_active is not None:
         mitra.is_active = changes.is_active
     if changes.display_name is not None:
@@ -110,16 +85,12 @@ async def update_mitra(
     if changes.password is not None:
         mitra.password_hash = await hash_password(changes.password)
     await session.flush()
-    row = (await live(session, runtime, [mitra]))[0]
+    row = (await live(runtime, [mitra]))[0]
     if deactivated:
         row.online = False
     return row, deactivated
 
 
 async def set_offline_after_deactivation(runtime: Runtime, mitra_id: uuid.UUID) -> None:
-    """Run after the deactivation committed, so a racing go-online sees is_active = false."""
-    set_offline = _presence_call(runtime, "set_offline")
-    if set_offline is None:
-        log.info("presence has no set_offline; deactivated mitra %s stays as presence has them", mitra_id)
-        return
-    await set_offline(mitra_id)
+    """Run after the deactivation committed, so a racing go-online already sees is_active = false."""
+    await runtime.presence.set_offline(mitra_id)
