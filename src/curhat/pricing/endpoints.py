@@ -1,3 +1,43 @@
-from fastapi import APIRouter
+"""``/api/client/pricing``: the tiers a customer may buy now."""
 
-router = APIRouter()
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from curhat.auth.deps import CurrentCustomer
+from curhat.internal.schemas import ErrorOut
+from curhat.postgres import SessionDep
+from curhat.pricing import service
+from curhat.pricing.schemas import PricingOut, TierOut
+
+router = APIRouter(prefix="/api/client/pricing", tags=["pricing"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut, "description": "unauthorized"}}
+
+
+def _out(prices: service.PriceList) -> PricingOut:
+    return PricingOut(
+        tiers=[
+            TierOut(
+                id=t.id, duration_minutes=t.duration_minutes, amount=t.amount, is_free_trial=t.is_free_trial
+            )
+            for t in prices.tiers
+        ],
+        free_trial_eligible=prices.free_trial_eligible,
+    )
+
+
+@router.get("", responses=_ERRORS)
+async def get_pricing(principal: CurrentCustomer, session: SessionDep, request: Request) -> PricingOut:
+    """Eligible customers see ``amount: 0, is_free_trial: true`` on tiers within the free-trial limit."""
+    config = await request.app.state.runtime.config.get()
+    return _out(await service.get_price_tiers(session, principal.id, config))
+
+
+@router.get("/extension", responses=_ERRORS)
+async def get_extension_pricing(
+    principal: CurrentCustomer, session: SessionDep, request: Request
+) -> PricingOut:
+    """Extension tiers: never a free trial."""
+    config = await request.app.state.runtime.config.get()
+    return _out(await service.get_extension_price_tiers(session, principal.id, config))

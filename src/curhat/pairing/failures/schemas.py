@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+CauseTag = Literal[
+    "no_mitra_available",
+    "all_mitras_rejected",
+    "targeted_mitra_offline",
+    "targeted_mitra_rejected",
+    "targeted_mitra_timeout",
+    "payment_session_expired",
+    "customer_cancelled",
+]
+OperatorAction = Literal["refunded", "credited", "no_action"]
+
+
+class FailureCustomerOut(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    phone: str
+
+
+class PartyOut(BaseModel):
+    id: uuid.UUID
+    display_name: str
+
+
+class FailedPairingOut(BaseModel):
+    id: uuid.UUID
+    payment_session_id: uuid.UUID
+    customer: FailureCustomerOut
+    targeted_mitra: PartyOut | None
+    cause_tag: str
+    amount: int
+    operator_action: str | None
+    actioned_by: PartyOut | None
+    actioned_at: datetime | None
+    created_at: datetime
+
+
+class FailedPairingListOut(BaseModel):
+    rows: list[FailedPairingOut]
+    total: int
+
+
+class FailureActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: OperatorAction
