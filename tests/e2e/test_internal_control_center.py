@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.fixtures.server import ServerProcess
+from tests.fixtures.ws import WsClient, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +96,47 @@ async def test_browser_preflight_over_the_wire(cc_server: ServerProcess) -> None
             headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "PATCH"},
         )
         assert r.status_code == 400 and "access-control-allow-origin" not in r.headers
+
+
+async def test_operator_sees_a_mitra_online_and_deactivation_takes_them_offline(
+    cc_server: ServerProcess,
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=cc_server.internal_url, timeout=20) as internal,
+        httpx.AsyncClient(base_url=cc_server.public_url, timeout=20) as public,
+    ):
+        r = await internal.post(
+            "/internal/auth/login", json={"email": "ops@curhat.test", "password": "rahasia-operator"}
+        )
+        h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        r = await internal.post(
+            "/internal/mitras",
+            json={"phone": "081277770003", "display_name": "Bestie Online", "password": "rahasia-123"},
+            headers=h,
+        )
+        mitra_id = r.json()["id"]
+        r = await public.post(
+            "/api/mitra/auth/login", json={"phone": "081277770003", "password": "rahasia-123"}
+        )
+        token = r.json()["access_token"]
+        mh = {"Authorization": f"Bearer {token}"}
+        sock = await WsClient.open(cc_server.ws_url, token)
+        try:
+            r = await public.post("/api/mitra/status", json={"online": True}, headers=mh)
+            assert r.status_code == 200, r.text
+
+            async def online(expected: bool) -> bool:
+                rows = (await internal.get("/internal/mitras", headers=h)).json()["rows"]
+                stats = (await internal.get("/internal/stats", headers=h)).json()
+                row = next(row for row in rows if row["id"] == mitra_id)
+                return bool(row["online"] is expected and stats["online_mitras"] == int(expected))
+
+            await eventually(lambda: online(True))
+            r = await internal.patch(f"/internal/mitras/{mitra_id}", json={"is_active": False}, headers=h)
+            assert r.status_code == 200 and r.json()["online"] is False
+            await eventually(lambda: online(False))
+            assert (await public.get("/api/mitra/me", headers=mh)).json()["online"] is False
+            r = await public.post("/api/mitra/status", json={"online": True}, headers=mh)
+            assert r.status_code == 403
+        finally:
+            await sock.close()
