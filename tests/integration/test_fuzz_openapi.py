@@ -20,7 +20,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from curhat.app import create_internal_app, create_public_app
 from curhat.config import Settings
@@ -30,6 +34,9 @@ from tests.fixtures.server import ServerProcess
 
 EXAMPLES = 25  # per operation and generation mode; the whole test stays well under a minute
 CHECKS = [not_a_server_error, response_schema_conformance]
+# Operations whose every status code and content type must be documented, too.
+STRICT_PREFIXES = ("/internal/mitras", "/internal/stats", "/internal/customers", "/internal/chat-sessions")
+STRICT_CHECKS = [*CHECKS, status_code_conformance, content_type_conformance]
 
 
 @dataclass
@@ -52,6 +59,8 @@ def fuzz_operation(
     headers: dict[str, str],
     report: Report,
 ) -> None:
+    checks = STRICT_CHECKS if operation.path.startswith(STRICT_PREFIXES) else CHECKS
+
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
         max_examples=EXAMPLES,
@@ -65,7 +74,7 @@ def fuzz_operation(
         response = case.call(base_url=base_url, headers=headers, timeout=10)
         report.requests += 1
         report.statuses[response.status_code] = report.statuses.get(response.status_code, 0) + 1
-        case.validate_response(response, checks=CHECKS, headers=headers)
+        case.validate_response(response, checks=checks, headers=headers)
 
     try:
         run()
@@ -106,4 +115,5 @@ async def test_both_listeners_survive_fuzzing(server: ServerProcess, seed: Runti
     elapsed = time.monotonic() - started
     print(f"fuzzed {report.requests} requests in {elapsed:.1f}s: {sorted(report.statuses.items())}")
     assert report.requests > 0
-    assert not report.failures, "\n\n".join(report.failures)
+    server_log = "".join(server.output[-60:])
+    assert not report.failures, "\n\n".join(report.failures) + "\n\nserver log (tail):\n" + server_log

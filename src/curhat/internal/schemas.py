@@ -53,13 +53,19 @@ class ErrorOut(BaseModel):
 
 
 def error_responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for an operator endpoint: 400 and 401 always, plus ``codes``."""
+    """OpenAPI ``responses`` for an operator endpoint: 400, 401, ``codes``, then any other 4XX.
+
+    Declaring ``4XX`` also keeps FastAPI from documenting its default 422, which this API
+    never answers (validation failures are 400 ``validation_error``).
+    """
     out: dict[int | str, dict[str, Any]] = {
         400: {"model": ErrorOut, "description": "validation_error"},
         401: {"model": ErrorOut, "description": "unauthorized / invalid_token / wrong_role"},
     }
     for status, description in codes:
         out[status] = {"model": ErrorOut, "description": description}
+    out["4XX"] = {"model": ErrorOut, "description": "any other client error, same envelope"}
+    out[503] = {"model": ErrorOut, "description": "service_unavailable (with Retry-After)"}
     return out
 
 
