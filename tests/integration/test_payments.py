@@ -23,6 +23,7 @@ from tests.integration.test_payments_support import (
     insert_request,
     now,
     payment_row,
+    settled,
     sql,
 )
 
@@ -222,6 +223,7 @@ async def test_confirm_then_confirm_again_changes_nothing(
 
 
 async def test_confirm_refuses_an_expired_session(public: httpx.AsyncClient, runtime: Runtime) -> None:
+    await settled(runtime)
     customer = await make_customer(runtime)
     pid = await _create(public, customer.headers)
     await expire(runtime, uuid.UUID(pid))
@@ -257,6 +259,7 @@ async def test_cancel_pending_then_everything_refuses(public: httpx.AsyncClient,
 
 
 async def test_cancel_refuses_confirmed_and_expired(public: httpx.AsyncClient, runtime: Runtime) -> None:
+    await settled(runtime)
     customer = await make_customer(runtime)
     confirmed = await _create(public, customer.headers)
     await public.post(f"{BASE}/{confirmed}/confirm", headers=customer.headers)

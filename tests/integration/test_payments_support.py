@@ -6,6 +6,7 @@ payment rules, not about how pairing gets there.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from curhat.models import ChatSession, PairingFailure, PairingRequest, PaymentSession
+from curhat.payments.sweeper import first_sweep_done
 from curhat.runtime import Runtime
 from tests.fixtures.factories import Account
 
@@ -144,3 +146,8 @@ async def db_now(runtime: Runtime) -> datetime:
         value = await session.scalar(select(func.now()))
         assert isinstance(value, datetime)
         return value
+
+
+async def settled(runtime: Runtime) -> None:
+    """Wait for the runtime's start-up sweep, so a test's own sweep is the only one that counts."""
+    await asyncio.wait_for(first_sweep_done(runtime).wait(), 10)

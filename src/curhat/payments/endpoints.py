@@ -100,7 +100,9 @@ async def create_payment_session(
         answer = await idempotency.run_once(
             session, principal.id, idempotency_key, body.model_dump(mode="json"), produce
         )
-    return JSONResponse(answer.body, status_code=answer.status_code)
+    # JSONB does not keep key order: re-serialise so a replay is byte-identical to the first answer.
+    content = PaymentSessionCreatedOut.model_validate(answer.body).model_dump(mode="json")
+    return JSONResponse(content, status_code=answer.status_code)
 
 
 @router.post(

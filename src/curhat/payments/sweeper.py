@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# id(runtime) → set once that runtime's first sweep (at start-up) has finished.
+_first_sweeps: dict[int, asyncio.Event] = {}
+
+
+def first_sweep_done(runtime: Runtime) -> asyncio.Event:
+    """Lets tests (and start-up checks) wait for the start-up sweep instead of sleeping."""
+    return _first_sweeps.setdefault(id(runtime), asyncio.Event())
+
 
 async def sweep_once(runtime: Runtime) -> int:
     async with runtime.transaction() as session:
@@ -27,12 +35,17 @@ async def sweep_once(runtime: Runtime) -> int:
 
 
 async def sweep_forever(runtime: Runtime) -> None:
-    interval = runtime.settings.sweeper_interval_seconds
-    while True:
-        try:
-            await sweep_once(runtime)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("payment sweep failed; retrying next interval")
-        await asyncio.sleep(interval)
+    """Sweep at start-up (sessions that expired while no instance ran), then every interval."""
+    first = first_sweep_done(runtime)
+    try:
+        while True:
+            try:
+                await sweep_once(runtime)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("payment sweep failed; retrying next interval")
+            first.set()
+            await asyncio.sleep(runtime.settings.sweeper_interval_seconds)
+    finally:
+        _first_sweeps.pop(id(runtime), None)
