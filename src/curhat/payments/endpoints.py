@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from curhat.auth.deps import CurrentCustomer
-from curhat.internal.schemas import ErrorOut
+from curhat.internal.schemas import error_responses
 from curhat.models import PaymentSession
 from curhat.payments import idempotency, service
 from curhat.payments.schemas import (
@@ -25,13 +25,7 @@ router = APIRouter(prefix="/api/client/payment-sessions", tags=["payments"])
 
 
 def _errors(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
-    out: dict[int | str, dict[str, Any]] = {
-        400: {"model": ErrorOut, "description": "validation_error"},
-        401: {"model": ErrorOut, "description": "unauthorized"},
-    }
-    for status, description in codes:
-        out[status] = {"model": ErrorOut, "description": description}
-    return out
+    return error_responses(*codes)
 
 
 IdempotencyKeyHeader = Annotated[

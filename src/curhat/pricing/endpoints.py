@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from curhat.auth.deps import CurrentCustomer
-from curhat.internal.schemas import ErrorOut
+from curhat.internal.schemas import error_responses
 from curhat.postgres import SessionDep
 from curhat.pricing import service
 from curhat.pricing.schemas import PricingOut, TierOut
 
 router = APIRouter(prefix="/api/client/pricing", tags=["pricing"])
 
-_ERRORS: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut, "description": "unauthorized"}}
+_ERRORS = error_responses()
 
 
 def _out(prices: service.PriceList) -> PricingOut:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,9 +46,7 @@ async def insert_active_tier(
             sort_order=sort_order,
             is_active=True,
         )
-        .on_conflict_do_nothing(
-            index_elements=[PriceTier.duration_minutes], index_where=PriceTier.is_active.is_(True)
-        )
+        .on_conflict_do_nothing(index_elements=[PriceTier.duration_minutes], index_where=text("is_active"))
         .returning(PriceTier)
     )
     return (await session.scalars(stmt)).one_or_none()
