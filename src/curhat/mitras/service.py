@@ -74,6 +74,8 @@ async def update_mitra(
     session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, changes: MitraChanges
 ) -> tuple[MitraLive, bool]:
     """The changed row, and whether it must be taken offline (after commit: ``is_active: false``)."""
+    # Hash first: the row lock is not held through tens of milliseconds of argon2.
+    password_hash = await hash_password(changes.password) if changes.password is not None else None
     mitra = await repository.get_for_update(session, mitra_id)
     if mitra is None:
         raise MitraNotFound()
@@ -82,8 +84,8 @@ async def update_mitra(
         mitra.is_active = changes.is_active
     if changes.display_name is not None:
         mitra.display_name = changes.display_name
-    if changes.password is not None:
-        mitra.password_hash = await hash_password(changes.password)
+    if password_hash is not None:
+        mitra.password_hash = password_hash
     await session.flush()
     row = (await live(runtime, [mitra]))[0]
     if deactivated:
