@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -30,9 +32,55 @@ _DEPENDENCY_DOWN = (
 )
 
 
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "reason": {"type": "string"},
+    },
+}
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """Document what the server does: validation is 400 (not FastAPI's 422), errors share one shape."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for operations in schema.get("paths", {}).values():
+            for op in operations.values():
+                responses = op.setdefault("responses", {})
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", {"description": "validation_error"})
+                for code, response in responses.items():
+                    if code.startswith(("4", "5")) and "content" not in response:
+                        response.update(ref)
+                responses.setdefault("4XX", {"description": "error envelope", **ref})
+                responses.setdefault("503", {"description": "service_unavailable", **ref})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _base_app(runtime: Runtime, title: str, listener: str) -> FastAPI:
     app = FastAPI(title=title, version="0.1.0")
     app.state.runtime = runtime
+    _install_openapi(app)
     install_error_handlers(app)
 
     async def on_dependency_down(request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ and expires after ``MAX_AGE`` seconds in any case, in case a publish was lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -114,11 +115,13 @@ class ConfigService:
     async def listen(self) -> None:
         """Runs for the process's life: reload on every invalidation message."""
         while True:
+            pubsub = self._valkey.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self._valkey.pubsub()
                 await pubsub.subscribe(self._channel)
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
+                while True:
+                    # Short waits: a read blocked longer than the client's socket timeout would raise.
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None and message.get("type") == "message":
                         self.invalidate()
                         try:
                             await self.reload()
@@ -130,6 +133,9 @@ class ConfigService:
                 log.warning("config listener lost Valkey; retrying", exc_info=True)
                 self.invalidate()
                 await asyncio.sleep(1)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 def _parse_rows(rows: list[AppConfig]) -> dict[str, ConfigValue]:

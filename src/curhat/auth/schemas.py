@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from curhat.auth.passwords import MIN_PASSWORD_LENGTH
 from curhat.auth.phone import normalise_phone
+from curhat.validation import reject_control_chars
 
 
 class PhoneField(BaseModel):
@@ -25,7 +26,9 @@ class RegisterIn(PhoneField):
     @field_validator("display_name")
     @classmethod
     def _display_name(cls, v: str) -> str:
-        v = v.strip()
+        v = reject_control_chars(v).strip()
+        if "\n" in v or "\t" in v:
+            raise ValueError("Nama panggilan harus satu baris.")
         if not 1 <= len(v) <= 40:
             raise ValueError("Nama panggilan harus 1–40 karakter.")
         return v
@@ -38,6 +41,11 @@ class LoginIn(PhoneField):
 class OperatorLoginIn(BaseModel):
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=256)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return reject_control_chars(v)
 
 
 class AccountOut(BaseModel):

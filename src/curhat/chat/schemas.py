@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
+from curhat.validation import reject_control_chars
+
 
 class Party(BaseModel):
     id: uuid.UUID
@@ -56,11 +58,12 @@ class MessageListOut(BaseModel):
 
 class MessageIn(BaseModel):
     body: str = Field(max_length=4000)
-    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64)
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
 
     @field_validator("body")
     @classmethod
     def _body(cls, v: str) -> str:
+        reject_control_chars(v)
         if not v.strip():
             raise ValueError("Pesan tidak boleh kosong.")
         if len(v) > 2000:

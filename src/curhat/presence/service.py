@@ -333,7 +333,7 @@ class Presence:
                 self.subscribed.set()
                 await self._read_published()
                 while True:
-                    message = await pubsub.get_message(timeout=30.0)
+                    message = await pubsub.get_message(timeout=1.0)
                     if message is not None and message.get("type") == "message":
                         self._apply_published(message["data"])
             except asyncio.CancelledError:

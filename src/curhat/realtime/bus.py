@@ -46,7 +46,7 @@ class EventBus:
                 await pubsub.subscribe(self._channel)
                 self.ready.set()
                 while True:
-                    message = await pubsub.get_message(timeout=30.0)
+                    message = await pubsub.get_message(timeout=1.0)
                     if message is None or message.get("type") != "message":
                         continue
                     head, _, frame = str(message["data"]).partition("\n")
