@@ -55,6 +55,10 @@ def _serve(settings_json: str) -> None:
             async def constant() -> Response:
                 return Response(content=b'{"available":true,"count":1}', media_type="application/json")
 
+            # First in the routing table, like the availability route is matched early: the
+            # baseline must not pay for walking past the page mounts.
+            app.router.routes.insert(0, app.router.routes.pop())
+
             config = uvicorn.Config(
                 app,
                 host="127.0.0.1",
@@ -191,6 +195,14 @@ async def run(args: argparse.Namespace, settings: Settings) -> list[tuple[str, s
             await rt.presence.start(rt)
             token = rt.signer.issue(uuid.uuid4(), "customer")
             port = settings.public_port
+            # both paths answer what they should
+            for path, auth in (("/api/client/mitra-availability", token), ("/bench/constant", None)):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                extra = f"Authorization: Bearer {auth}\r\n" if auth else ""
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{extra}\r\n".encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200") and b"application/json" in head, head
+                writer.close()
             # warm up both paths
             await rate(port, "/api/client/mitra-availability", token, 0.3, args.concurrency)
             await rate(port, "/bench/constant", None, 0.3, args.concurrency)

@@ -23,11 +23,11 @@ from curhat.realtime import endpoints as realtime_endpoints
 
 def public_routers() -> list[APIRouter]:
     return [
+        presence_endpoints.router,
         health.router,
         auth_endpoints.customer_router,
         auth_endpoints.mitra_router,
         pricing_endpoints.router,
-        presence_endpoints.router,
         payment_endpoints.router,
         pairing_endpoints.router,
         chat_endpoints.router,
