@@ -31,10 +31,11 @@ def _uvicorn_config(app: object, host: str, port: int) -> uvicorn.Config:
         port=port,
         loop="none",
         http="httptools",
-        ws="websockets",
+        ws="websockets-sansio",
         # Per-message deflate costs ~50 KiB per idle socket; chat frames are small.
         ws_per_message_deflate=False,
-        ws_max_size=8 * 1024,
+        # Above the 8 KiB protocol limit, so /ws itself closes oversized frames with 4400.
+        ws_max_size=16 * 1024,
         lifespan="off",
         access_log=False,
         log_config=None,
