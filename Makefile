@@ -49,7 +49,7 @@ format: install-dev ## rewrite files with ruff
 	$(BIN)/ruff check --fix src tests
 
 bench: install-dev ## benchmarks at full size (prints tables; see docs/benchmarks.md)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python benchmarks/availability.py
 
 clean: ## remove the venv and local data
 	rm -rf $(VENV) .curhat .pytest_cache .mypy_cache .ruff_cache
