@@ -33,8 +33,8 @@ class MitraStatus:
     capacity: int
 
 
-async def _mitra(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra:
-    mitra = await session.get(Mitra, mitra_id)
+async def _mitra(session: AsyncSession, mitra_id: uuid.UUID, *, share_lock: bool = False) -> Mitra:
+    mitra = await session.get(Mitra, mitra_id, with_for_update={"read": True} if share_lock else None)
     if mitra is None:
         raise Unauthorized("Account no longer exists.", code="invalid_token")
     return mitra
@@ -47,7 +47,8 @@ async def set_mitra_online(
     if not online:
         await runtime.presence.set_offline(mitra_id)
         return False
-    mitra = await _mitra(session, mitra_id)
+    # FOR SHARE: a deactivation committing now waits for us, and its set_offline runs after ours.
+    mitra = await _mitra(session, mitra_id, share_lock=True)
     if not mitra.is_active:
         raise MitraInactive()
     if not await runtime.presence.set_online(mitra_id):
