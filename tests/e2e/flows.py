@@ -13,7 +13,8 @@ import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.fixtures.factories import Account
+from curhat.runtime import Runtime
+from tests.fixtures.factories import Account, make_customer, make_mitra
 
 
 @dataclass
@@ -119,3 +120,58 @@ class Api:
         r = await self.http.get(f"/api/client/payment-sessions/{pid}", headers=customer.headers)
         assert r.status_code == 200, r.text
         return dict(r.json())
+
+
+class Chat:
+    """A running chat as both apps see it."""
+
+    def __init__(
+        self, api: Api, customer: Account, customer_ws: Socket, mitra: Account, mitra_ws: Socket, chat_id: str
+    ):
+        self.api, self.customer, self.customer_ws = api, customer, customer_ws
+        self.mitra, self.mitra_ws, self.id = mitra, mitra_ws, chat_id
+
+    async def extension_payment(self, minutes: int = 15) -> str:
+        r = await self.api.http.post(
+            "/api/client/payment-sessions",
+            json={"duration_minutes": minutes, "is_extension": True, "chat_session_id": self.id},
+            headers=self.customer.headers,
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["is_free_trial"] is False and r.json()["amount"] > 0
+        pid = str(r.json()["id"])
+        assert (
+            await self.api.http.post(
+                f"/api/client/payment-sessions/{pid}/confirm", headers=self.customer.headers
+            )
+        ).status_code == 200
+        return pid
+
+    async def request(self, pid: str) -> dict[str, Any]:
+        r = await self.api.http.post(
+            f"/api/client/chat-sessions/{self.id}/extensions",
+            json={"extension_payment_session_id": pid},
+            headers=self.customer.headers,
+        )
+        assert r.status_code == 202, r.text
+        return dict(r.json())
+
+    async def ends_at(self) -> str:
+        r = await self.api.http.get(f"/api/client/chat-sessions/{self.id}", headers=self.customer.headers)
+        return str(r.json()["ends_at"])
+
+
+async def open_chat(seed: Runtime, ws_url: str, api: Api, sockets: list[Socket]) -> Chat:
+    """An online mitra and a customer, paired through the real flow; both sockets kept open."""
+    mitra = await make_mitra(seed)
+    mitra_ws = await Socket.open(ws_url, mitra.token)
+    sockets.append(mitra_ws)
+    await api.go_online(mitra)
+    customer = await make_customer(seed)
+    customer_ws = await Socket.open(ws_url, customer.token)
+    sockets.append(customer_ws)
+    rid = (await api.search(customer, await api.paid_session(customer)))["pairing_request_id"]
+    await mitra_ws.expect("PAIRING_REQUEST", pairing_request_id=rid)
+    chat_id = (await api.respond(mitra, rid, "accept")).json()["chat_session_id"]
+    await customer_ws.expect("PAIRING_MATCHED")
+    return Chat(api, customer, customer_ws, mitra, mitra_ws, chat_id)

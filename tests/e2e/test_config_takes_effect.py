@@ -9,7 +9,7 @@ import pytest
 
 from curhat.runtime import Runtime
 from tests.e2e.conftest import OnlineMitra
-from tests.e2e.flows import Api, Socket
+from tests.e2e.flows import Api, Socket, open_chat
 from tests.e2e.test_returning import _past_chat, _returning
 from tests.fixtures.factories import make_operator
 from tests.fixtures.server import ServerProcess
@@ -43,11 +43,9 @@ async def test_returning_timeout_follows_the_setting(
 async def test_extension_timeout_follows_the_setting(
     seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket], online_mitra: OnlineMitra
 ) -> None:
-    from tests.e2e.test_extensions import _chat
-
     await _patch(server, seed, "extension_timeout_seconds", 5)
     await _patch(server, seed, "extension_default_action_on_timeout", "auto_reject")
-    chat = await _chat(seed, server, api, sockets)
+    chat = await open_chat(seed, server.ws_url, api, sockets)
     pid = await chat.extension_payment()
     started = time.monotonic()
     await chat.request(pid)

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from curhat.runtime import Runtime
-from tests.e2e.conftest import OnlineMitra
-from tests.e2e.flows import Api, Socket
+from tests.e2e.flows import Api, Socket, open_chat
 from tests.fixtures.factories import make_customer, make_mitra
 from tests.fixtures.server import ServerProcess
 
@@ -17,15 +16,16 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_chat_ends_on_time_for_both_sides_with_a_warning_first(
-    seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket], online_mitra: OnlineMitra
+    seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]
 ) -> None:
-    mitra, mitra_ws = await online_mitra()
-    customer = await make_customer(seed)
-    customer_ws = await Socket.open(server.ws_url, customer.token)
-    sockets.append(customer_ws)
-    rid = (await api.search(customer, await api.paid_session(customer)))["pairing_request_id"]
-    await mitra_ws.expect("PAIRING_REQUEST", pairing_request_id=rid)
-    chat_id = (await api.respond(mitra, rid, "accept")).json()["chat_session_id"]
+    chat = await open_chat(seed, server.ws_url, api, sockets)
+    customer, customer_ws, mitra, mitra_ws, chat_id = (
+        chat.customer,
+        chat.customer_ws,
+        chat.mitra,
+        chat.mitra_ws,
+        chat.id,
+    )
     async with seed.transaction() as session:
         await session.execute(
             text("UPDATE chat_sessions SET ends_at = now() + interval '2 seconds' WHERE id = :id"),

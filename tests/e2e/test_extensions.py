@@ -3,70 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from curhat.runtime import Runtime
 from tests.e2e.conftest import set_config
-from tests.e2e.flows import Api, Socket
-from tests.fixtures.factories import Account, make_customer, make_mitra
+from tests.e2e.flows import Api, Chat, Socket, open_chat
 from tests.fixtures.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
-
-
-class Chat:
-    def __init__(
-        self, api: Api, customer: Account, customer_ws: Socket, mitra: Account, mitra_ws: Socket, chat_id: str
-    ):
-        self.api, self.customer, self.customer_ws = api, customer, customer_ws
-        self.mitra, self.mitra_ws, self.id = mitra, mitra_ws, chat_id
-
-    async def extension_payment(self, minutes: int = 15) -> str:
-        r = await self.api.http.post(
-            "/api/client/payment-sessions",
-            json={"duration_minutes": minutes, "is_extension": True, "chat_session_id": self.id},
-            headers=self.customer.headers,
-        )
-        assert r.status_code == 201, r.text
-        assert r.json()["is_free_trial"] is False and r.json()["amount"] > 0
-        pid = str(r.json()["id"])
-        assert (
-            await self.api.http.post(
-                f"/api/client/payment-sessions/{pid}/confirm", headers=self.customer.headers
-            )
-        ).status_code == 200
-        return pid
-
-    async def request(self, pid: str) -> dict[str, Any]:
-        r = await self.api.http.post(
-            f"/api/client/chat-sessions/{self.id}/extensions",
-            json={"extension_payment_session_id": pid},
-            headers=self.customer.headers,
-        )
-        assert r.status_code == 202, r.text
-        return dict(r.json())
-
-    async def ends_at(self) -> str:
-        r = await self.api.http.get(f"/api/client/chat-sessions/{self.id}", headers=self.customer.headers)
-        return str(r.json()["ends_at"])
-
-
-async def _chat(seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]) -> Chat:
-    mitra = await make_mitra(seed)
-    mitra_ws = await Socket.open(server.ws_url, mitra.token)
-    sockets.append(mitra_ws)
-    await api.go_online(mitra)
-    customer = await make_customer(seed)
-    customer_ws = await Socket.open(server.ws_url, customer.token)
-    sockets.append(customer_ws)
-    rid = (await api.search(customer, await api.paid_session(customer)))["pairing_request_id"]
-    await mitra_ws.expect("PAIRING_REQUEST", pairing_request_id=rid)
-    chat_id = (await api.respond(mitra, rid, "accept")).json()["chat_session_id"]
-    await customer_ws.expect("PAIRING_MATCHED")
-    return Chat(api, customer, customer_ws, mitra, mitra_ws, chat_id)
 
 
 async def _expire(seed: Runtime, ext_id: str) -> None:
@@ -83,7 +29,7 @@ async def _payment_status(api: Api, chat: Chat, pid: str) -> str:
 async def test_mitra_approves_charge_happens_and_time_moves(
     seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]
 ) -> None:
-    chat = await _chat(seed, server, api, sockets)
+    chat = await open_chat(seed, server.ws_url, api, sockets)
     before = await chat.ends_at()
     pid = await chat.extension_payment(15)
     ext = await chat.request(pid)
@@ -111,7 +57,7 @@ async def test_mitra_approves_charge_happens_and_time_moves(
 async def test_mitra_rejects_no_charge(
     seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]
 ) -> None:
-    chat = await _chat(seed, server, api, sockets)
+    chat = await open_chat(seed, server.ws_url, api, sockets)
     before = await chat.ends_at()
     pid = await chat.extension_payment()
     ext = await chat.request(pid)
@@ -129,7 +75,7 @@ async def test_mitra_rejects_no_charge(
 async def test_one_pending_extension_and_free_trial_or_plain_sessions_refused(
     seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]
 ) -> None:
-    chat = await _chat(seed, server, api, sockets)
+    chat = await open_chat(seed, server.ws_url, api, sockets)
     await chat.request(await chat.extension_payment())
     second = await chat.extension_payment()
     r = await api.http.post(
@@ -150,7 +96,7 @@ async def test_one_pending_extension_and_free_trial_or_plain_sessions_refused(
 async def test_auto_approve_when_mitra_still_connected(
     seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]
 ) -> None:
-    chat = await _chat(seed, server, api, sockets)
+    chat = await open_chat(seed, server.ws_url, api, sockets)
     pid = await chat.extension_payment()
     ext = await chat.request(pid)
     await _expire(seed, ext["extension_request_id"])
@@ -168,7 +114,7 @@ async def test_auto_approve_when_mitra_still_connected(
 async def test_auto_approve_with_socket_dropped_rejects_without_charge(
     seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]
 ) -> None:
-    chat = await _chat(seed, server, api, sockets)
+    chat = await open_chat(seed, server.ws_url, api, sockets)
     pid = await chat.extension_payment()
     ext = await chat.request(pid)
     await chat.mitra_ws.expect("EXTENSION_REQUEST")
@@ -194,7 +140,7 @@ async def test_auto_reject_mode(
     server = server_factory().start()
     api = Api(server.public_url)
     try:
-        chat = await _chat(seed, server, api, sockets)
+        chat = await open_chat(seed, server.ws_url, api, sockets)
         pid = await chat.extension_payment()
         ext = await chat.request(pid)
         card = await chat.mitra_ws.expect("EXTENSION_REQUEST")

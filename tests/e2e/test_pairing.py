@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from curhat.runtime import Runtime
 from tests.e2e.conftest import OnlineMitra, set_config
-from tests.e2e.flows import Api, Socket
+from tests.e2e.flows import Api, Socket, open_chat
 from tests.fixtures.factories import Account, make_customer
 from tests.fixtures.server import ServerProcess
 
@@ -227,13 +227,10 @@ async def test_capacity_full_mitra_is_not_offered_and_late_joiner_is(
 
 
 async def test_chat_over_websocket_with_resend_dedupe(
-    seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket], online_mitra: OnlineMitra
+    seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]
 ) -> None:
-    mitra, mitra_ws = await online_mitra()
-    customer, customer_ws = await _customer(seed, server, sockets)
-    rid = (await api.search(customer, await api.paid_session(customer)))["pairing_request_id"]
-    await mitra_ws.expect("PAIRING_REQUEST", pairing_request_id=rid)
-    chat_id = (await api.respond(mitra, rid, "accept")).json()["chat_session_id"]
+    chat = await open_chat(seed, server.ws_url, api, sockets)
+    customer, customer_ws, mitra_ws, chat_id = chat.customer, chat.customer_ws, chat.mitra_ws, chat.id
     frame = {"type": "chat.send", "chat_session_id": chat_id, "body": "<b>halo</b>", "client_msg_id": "c-1"}
     await customer_ws.send(frame)
     await customer_ws.send(frame)

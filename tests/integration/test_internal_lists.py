@@ -9,39 +9,15 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from curhat.models import ChatSession, PaymentSession, User
+from curhat.models import User
 from curhat.runtime import Runtime
-from tests.fixtures.factories import Account, make_customer, make_mitra, make_operator
+from tests.fixtures.factories import Account, make_chat, make_customer, make_mitra, make_operator
 
 
 async def _chat(
     runtime: Runtime, customer: Account, mitra: Account, *, started: datetime, ended: bool = False
 ) -> uuid.UUID:
-    async with runtime.transaction() as session:
-        payment = PaymentSession(
-            id=uuid.uuid4(),
-            customer_id=customer.id,
-            amount=15000,
-            duration_minutes=30,
-            status="consumed",
-            expires_at=started + timedelta(minutes=20),
-        )
-        session.add(payment)
-        await session.flush()
-        chat = ChatSession(
-            id=uuid.uuid4(),
-            customer_id=customer.id,
-            mitra_id=mitra.id,
-            payment_session_id=payment.id,
-            status="ended" if ended else "active",
-            started_at=started,
-            ends_at=started + timedelta(minutes=30),
-            ended_at=started + timedelta(minutes=10) if ended else None,
-            end_reason="customer_ended" if ended else None,
-            duration_minutes=30,
-        )
-        session.add(chat)
-    return chat.id
+    return await make_chat(runtime, customer.id, mitra.id, started=started, ended=ended, paid=True)
 
 
 async def _age(runtime: Runtime, user_id: uuid.UUID, minutes: int) -> None:

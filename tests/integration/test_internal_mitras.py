@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from curhat.models import ChatSession, PaymentSession
 from curhat.runtime import Runtime
-from tests.fixtures.factories import Account, make_customer, make_mitra, make_operator
+from tests.fixtures.factories import Account, make_chat, make_customer, make_mitra, make_operator
 
 
 async def _active_chat(runtime: Runtime, customer: Account, mitra: Account) -> None:
-    now = datetime.now(UTC)
-    async with runtime.transaction() as session:
-        payment = PaymentSession(
-            id=uuid.uuid4(),
-            customer_id=customer.id,
-            amount=15000,
-            duration_minutes=30,
-            status="consumed",
-            expires_at=now + timedelta(minutes=20),
-        )
-        session.add(payment)
-        await session.flush()
-        session.add(
-            ChatSession(
-                id=uuid.uuid4(),
-                customer_id=customer.id,
-                mitra_id=mitra.id,
-                payment_session_id=payment.id,
-                status="active",
-                ends_at=now + timedelta(minutes=30),
-                duration_minutes=30,
-            )
-        )
+    await make_chat(runtime, customer.id, mitra.id, paid=True)
 
 
 async def test_create_normalises_phone_lists_newest_first_and_the_mitra_can_log_in(

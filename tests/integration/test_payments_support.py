@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from curhat.models import ChatSession, PairingFailure, PairingRequest, PaymentSession
+from curhat.models import PairingFailure, PairingRequest, PaymentSession
 from curhat.payments.sweeper import first_sweep_done
 from curhat.runtime import Runtime
-from tests.fixtures.factories import Account
+from tests.fixtures.factories import Account, make_chat
 
 BASE = "/api/client/payment-sessions"
 
@@ -65,22 +65,7 @@ async def insert_chat(
     active: bool = True,
     payment_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    start = now() - timedelta(minutes=5)
-    async with runtime.transaction() as session:
-        chat = ChatSession(
-            id=uuid.uuid4(),
-            customer_id=customer.id,
-            mitra_id=mitra.id,
-            payment_session_id=payment_id,
-            status="active" if active else "ended",
-            started_at=start,
-            ends_at=start + timedelta(minutes=30),
-            ended_at=None if active else start + timedelta(minutes=1),
-            end_reason=None if active else "customer_ended",
-            duration_minutes=30,
-        )
-        session.add(chat)
-    return chat.id
+    return await make_chat(runtime, customer.id, mitra.id, ended=not active, payment_id=payment_id)
 
 
 async def insert_request(

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from curhat.models import ChatSession
 from curhat.realtime.hub import Connection
 from curhat.runtime import Runtime
 from tests.fixtures.app import RuntimeFactory
-from tests.fixtures.factories import make_customer, make_mitra, make_operator
+from tests.fixtures.factories import make_chat, make_customer, make_mitra, make_operator
 from tests.fixtures.ws import eventually
 
 
@@ -154,17 +152,7 @@ async def _true(value: bool) -> bool:
 
 async def _active_chat(runtime: Runtime, mitra_id: uuid.UUID, status: str = "active") -> None:
     customer = await make_customer(runtime)
-    now = datetime.now(UTC)
-    async with runtime.transaction() as session:
-        session.add(
-            ChatSession(
-                customer_id=customer.id,
-                mitra_id=mitra_id,
-                status=status,
-                ends_at=now + timedelta(minutes=15),
-                duration_minutes=15,
-            )
-        )
+    await make_chat(runtime, customer.id, mitra_id, ended=status == "ended", minutes=15)
 
 
 async def test_counters_are_rebuilt_from_postgres_when_missing(runtime: Runtime) -> None:

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from curhat.models.base import Base, created_at, uuid_pk
 
-CAUSE_TAGS = (
+CauseTag = Literal[
     "no_mitra_available",
     "all_mitras_rejected",
     "targeted_mitra_offline",
@@ -16,9 +17,12 @@ CAUSE_TAGS = (
     "targeted_mitra_timeout",
     "payment_session_expired",
     "customer_cancelled",
-)
+]
+OperatorAction = Literal["refunded", "credited", "no_action"]
+
+CAUSE_TAGS: tuple[str, ...] = get_args(CauseTag)
 TARGETED_CAUSES = ("targeted_mitra_offline", "targeted_mitra_rejected", "targeted_mitra_timeout")
-OPERATOR_ACTIONS = ("refunded", "credited", "no_action")
+OPERATOR_ACTIONS: tuple[str, ...] = get_args(OperatorAction)
 
 
 class PairingFailure(Base):

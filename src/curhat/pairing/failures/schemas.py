@@ -2,20 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-CauseTag = Literal[
-    "no_mitra_available",
-    "all_mitras_rejected",
-    "targeted_mitra_offline",
-    "targeted_mitra_rejected",
-    "targeted_mitra_timeout",
-    "payment_session_expired",
-    "customer_cancelled",
-]
-OperatorAction = Literal["refunded", "credited", "no_action"]
+from curhat.models.pairing_failure import CauseTag, OperatorAction
+
+__all__ = ["CauseTag", "OperatorAction"]
 
 
 class FailureCustomerOut(BaseModel):
