@@ -78,7 +78,10 @@ class Runtime:
         self.deadlines.cancel_all()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:  # never hang a shutdown on a loop that ignores cancellation
+                log.error("background task %s did not stop", task.get_name())
         self._tasks.clear()
         await self.valkey.aclose()
         await self.db.dispose()
