@@ -1,10 +1,12 @@
-"""The mitra's own endpoints: ``POST /api/mitra/status``, ``GET /api/mitra/me``."""
+"""The mitra's own endpoints: status, ``me``, today's figures and the settings the app shows."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from curhat.auth.deps import CurrentMitra
@@ -57,3 +59,36 @@ async def me(principal: CurrentMitra, session: SessionDep, request: Request) -> 
         active_sessions=s.active_sessions,
         capacity=s.capacity,
     )
+
+
+class TodayOut(BaseModel):
+    date: date
+    chats: int
+    minutes: int
+
+
+class MitraSettingsOut(BaseModel):
+    extension_timeout_seconds: int
+    extension_default_action_on_timeout: Literal["auto_approve", "auto_reject"]
+    returning_chat_confirmation_timeout_seconds: int
+    max_customers_per_mitra: int
+
+
+@router.get("/today", responses={401: {"description": "unauthorized"}})
+async def today(
+    principal: CurrentMitra,
+    session: SessionDep,
+    utc_offset_minutes: Annotated[
+        int, Query(ge=-720, le=840, description="the app's UTC offset; default WIB (UTC+7)")
+    ] = 420,
+) -> TodayOut:
+    """Chats started today (in the app's time zone) and the whole minutes spent in them so far."""
+    figures = await status.today_figures(session, principal.id, utc_offset_minutes)
+    return TodayOut(date=figures.date, chats=figures.chats, minutes=figures.minutes)
+
+
+@router.get("/settings", responses={401: {"description": "unauthorized"}})
+async def settings(principal: CurrentMitra, request: Request) -> MitraSettingsOut:
+    """The operator settings the app's copy follows (extension countdown, capacity)."""
+    s = status.app_settings(await request.app.state.runtime.config.get())
+    return MitraSettingsOut.model_validate(s, from_attributes=True)
