@@ -1,0 +1,67 @@
+"""The two apps as people use them: the mitra app at /mitra/ and the customer app at /."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Locator, Page, expect
+
+from tests.browser.actors import Customer, Mitra, open_app
+from tests.fixtures.server import ServerProcess
+
+MITRA_TOKEN_KEY = "curhat.mitra.token"
+
+
+async def open_mitra_app(page: Page, server: ServerProcess, mitra: Mitra) -> Page:
+    """The mitra app, signed in as this mitra (the token the sign-in form would store)."""
+    await page.goto(f"{server.public_url}/mitra/login")
+    await page.evaluate("([k, v]) => localStorage.setItem(k, v)", [MITRA_TOKEN_KEY, mitra.token])
+    await page.goto(f"{server.public_url}/mitra/")
+    await expect(page.get_by_role("heading", name=f"Hai, {mitra.display_name}")).to_be_visible()
+    return page
+
+
+def online_switch(page: Page) -> Locator:
+    return page.get_by_role("switch", name="Online")
+
+
+async def go_online(page: Page) -> None:
+    await expect(online_switch(page)).to_be_enabled()
+    await online_switch(page).click()
+    await expect(online_switch(page)).to_have_attribute("aria-checked", "true")
+    await expect(page.get_by_role("status").filter(has_text="Kamu online")).to_be_visible()
+
+
+def request_card(page: Page, title: str) -> Locator:
+    return page.get_by_role("article", name=title)
+
+
+async def open_customer_app(page: Page, server: ServerProcess, customer: Customer) -> Page:
+    await open_app(page, server, customer)
+    await expect(page.get_by_role("heading", name=f"Hai, {customer.display_name}")).to_be_visible()
+    return page
+
+
+async def customer_starts_search(page: Page) -> None:
+    """Home → "Mulai Curhat" → the payment screen → "Mulai"/"Bayar" → searching."""
+    start = page.get_by_role("button", name="Mulai Curhat")
+    await expect(start).to_be_enabled()
+    await start.click()
+    pay = page.get_by_role("button", name=re.compile(r"^(Mulai|Bayar)$"))
+    await expect(pay).to_be_enabled()
+    await pay.click()
+    await expect(page.get_by_role("heading", name="Mencari bestie…")).to_be_visible()
+
+
+async def customer_in_chat(page: Page, mitra_name: str) -> None:
+    await expect(page.get_by_role("heading", name=mitra_name, exact=True)).to_be_visible()
+    await expect(page.get_by_role("textbox", name="Tulis pesan")).to_be_visible()
+
+
+async def send(page: Page, text: str) -> None:
+    await page.get_by_role("textbox", name="Tulis pesan").fill(text)
+    await page.get_by_role("button", name="Kirim").click()
+
+
+def messages(page: Page) -> Locator:
+    return page.get_by_role("log", name="Pesan")
