@@ -65,3 +65,53 @@ async def send(page: Page, text: str) -> None:
 
 def messages(page: Page) -> Locator:
     return page.get_by_role("log", name="Pesan")
+
+
+async def customer_ends_chat(page: Page) -> None:
+    await page.get_by_role("button", name="Akhiri").click()
+    await page.get_by_role("button", name="Ya, akhiri").click()
+    await expect(page.get_by_text("Sesi chat telah berakhir.")).to_be_visible()
+    await page.locator("#chat-ended").get_by_role("button", name="Kembali ke beranda").click()
+
+
+async def customer_asks_again(page: Page, mitra_name: str) -> None:
+    """(Home → "Riwayat" →) "Curhat lagi" → pay → the targeted-waiting overlay."""
+    history = page.get_by_role("heading", name="Riwayat curhat")
+    if not await history.is_visible():
+        await page.get_by_role("button", name="Riwayat").click()
+    await page.get_by_role("button", name=f"Curhat lagi dengan {mitra_name}").first.click()
+    pay = page.get_by_role("button", name=re.compile(r"^(Mulai|Bayar)$"))
+    await expect(pay).to_be_enabled()
+    await pay.click()
+    await expect(page.get_by_role("dialog", name=re.compile(f"Menunggu {mitra_name}"))).to_be_visible()
+
+
+async def customer_sees_mitra_unavailable(page: Page) -> None:
+    dialog = page.get_by_role("dialog", name="Bestie sedang tidak online")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_role("button", name="Kembali").click()
+    await expect(dialog).to_be_hidden()
+
+
+async def customer_requests_extension(page: Page) -> str:
+    """ "Perpanjang" → the first tier → "Bayar": the request goes to the mitra. The payment's id."""
+    await page.get_by_role("button", name="Perpanjang").click()
+    dialog = page.get_by_role("dialog", name="Perpanjang sesi")
+    pay = dialog.get_by_role("button", name="Bayar")
+    await expect(pay).to_be_enabled()
+    async with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/api/client/payment-sessions")
+    ) as created:
+        await pay.click()
+    await expect(dialog.get_by_text("Menunggu persetujuan bestie")).to_be_visible()
+    return str((await (await created.value).json())["id"])
+
+
+async def customer_extension_answer(page: Page, timeout: float = 15_000) -> str:
+    """Wait for the mitra's answer (the waiting dialog closes); the banner the customer reads."""
+    await expect(page.get_by_role("dialog", name="Perpanjang sesi")).to_be_hidden(timeout=timeout)
+    return await page.locator("#chat-banner").inner_text()
+
+
+def extension_card(page: Page) -> Locator:
+    return page.get_by_role("region", name=re.compile("^Minta perpanjangan"))

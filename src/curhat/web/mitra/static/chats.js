@@ -29,6 +29,7 @@ class ChatState {
     this.unread = 0;
     this.draft = "";
     this.extension = null; // {id, minutes, expiresAt, defaultAction}
+    this.extensionMinutes = new Map(); // extension id → minutes, for the answer that may come late
     this.banner = null; // {text, ok}
     this.typingUntil = 0;
     this.lastReadSent = null;
@@ -214,7 +215,7 @@ export class Chats {
     const chat = this.chats.get(data.chat_session_id);
     this.ctx.attention.resolve(`extension:${data.extension_request_id}`);
     if (!chat) return;
-    const added = chat.extension?.id === data.extension_request_id ? chat.extension.minutes : null;
+    const added = chat.extensionMinutes.get(data.extension_request_id);
     this.setExtension(chat, null);
     const auto = data.resolution && data.resolution.startsWith("auto");
     if (approved) {
@@ -448,6 +449,7 @@ export class Chats {
       this.ctx.attention.resolve(`extension:${chat.extension.id}`);
     }
     chat.extension = extension;
+    if (extension) chat.extensionMinutes.set(extension.id, extension.minutes);
     this.renderRow(chat);
     if (chat.id === this.openId) this.renderExtension(chat);
   }

@@ -96,6 +96,7 @@ export class RequestCards {
     this.ctx.attention.resolve(`request:${id}`);
     if (this.cards.size === 0) {
       show(this.region, false);
+      text(this.announcer, "");
       this.ctx.attention.quiet();
     }
   }
