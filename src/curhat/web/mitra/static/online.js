@@ -130,6 +130,7 @@ export class OnlineSwitch {
     if (this.serverOnline) message = "Kamu online. Permintaan curhat akan muncul di sini.";
     else if (this.busy) message = "Menghubungkan…";
     else if (this.wanted && !connected) message = "Koneksi terputus. Menyambung ulang… Kamu offline sampai tersambung.";
+    else if (this.wanted) message = "Kamu belum online.";
     else message = "Kamu offline. Nyalakan Online untuk menerima curhat.";
     text(this.status, message);
     this.status.classList.toggle("is-online", this.serverOnline);
