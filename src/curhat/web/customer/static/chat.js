@@ -17,6 +17,7 @@ export class Chat {
     this.id = null;
     this.ended = false;
     this.messages = $("#messages");
+    this.scroller = $("#scroller");
     this.form = $("#composer");
     this.input = $("#message");
     this.banner = $("#chat-banner");
@@ -200,10 +201,11 @@ export class Chat {
 
   append(li, beforePending = false) {
     const firstPending = beforePending ? this.messages.querySelector(".msg.pending") : null;
-    const nearBottom = this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight < 80;
+    const box = this.scroller;
+    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
     if (firstPending) this.messages.insertBefore(li, firstPending);
     else this.messages.append(li);
-    if (nearBottom || li.classList.contains("mine")) this.messages.scrollTop = this.messages.scrollHeight;
+    if (nearBottom || li.classList.contains("mine")) box.scrollTop = box.scrollHeight;
   }
 
   async send() {
