@@ -186,6 +186,9 @@ async def test_reload_during_search_and_during_chat_resumes(
     await expect(page.get_by_role("heading", name="Bestie Tari")).to_be_visible()
     await expect(log.get_by_text("sebelum reload")).to_be_visible()
     await expect(log.get_by_text("halo juga")).to_be_visible()
+    await page.get_by_role("button", name="Kembali ke beranda").click()  # the chat goes on
+    await page.get_by_role("button", name="Lanjutkan chat").click()
+    await expect(log.get_by_text("halo juga")).to_be_visible()
     await page.get_by_role("textbox", name="Tulis pesan").fill("setelah reload")
     await page.get_by_role("button", name="Kirim").click()
     assert mitra.ws is not None

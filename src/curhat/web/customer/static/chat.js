@@ -106,7 +106,9 @@ export class Chat {
       return;
     }
     if (id !== this.id) return;
-    fill(document.body, { "chat-name": detail.mitra?.display_name || "Bestie" });
+    const name = detail.mitra?.display_name || "Bestie";
+    fill(document.body, { "chat-name": name });
+    if (detail.status === "active") this.ctx.store.set({ activeChat: { id, name } });
     for (const message of page.rows) this.add(message);
     for (const frame of this.ctx.rt.pending(id)) this.addPending(frame.client_msg_id, frame.body);
     if (detail.pending_extension) {
@@ -144,6 +146,7 @@ export class Chat {
   end() {
     if (this.ended) return;
     this.ended = true;
+    if (this.ctx.store.get().activeChat?.id === this.id) this.ctx.store.set({ activeChat: null });
     if (this.stopCountdown) this.stopCountdown();
     this.stopCountdown = null;
     clearTimeout(this.lateTimer);
