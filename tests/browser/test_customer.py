@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, WebSocketRoute, expect
 
 from tests.browser.actors import Backoffice, Customer, open_app
 from tests.fixtures.browser import NewPage, assert_accessible, screenshot
@@ -196,3 +196,68 @@ async def test_reload_during_search_and_during_chat_resumes(
     await mitra.ws.expect("CHAT_MESSAGE", chat_session_id=chat_id)  # the mitra's own
     last = await mitra.ws.expect("CHAT_MESSAGE", chat_session_id=chat_id)
     assert last["message"]["body"] == "setelah reload"
+
+
+async def test_every_bestie_rejects_shows_the_failed_pairing_screen(
+    web_server: ServerProcess, office: Backoffice, new_page: NewPage
+) -> None:
+    mitra = await office.online_mitra()
+    customer = await office.customer("Yuni")
+    page = await open_app(await new_page(), web_server, customer)
+    await page.get_by_role("button", name="Mulai Curhat").click()
+    await page.get_by_role("button", name="Mulai", exact=True).click()
+    offer = await mitra.next_offer(customer)
+    assert (await mitra.respond(str(offer["pairing_request_id"]), "reject")).status_code == 200
+    await expect(
+        page.get_by_role("heading", name="Maaf, kami tidak bisa menemukan bestie untuk kamu saat ini.")
+    ).to_be_visible()
+    await assert_accessible(page, "failed pairing")
+    await screenshot(page, "12-failed-pairing")
+    assert [f["cause_tag"] for f in await office.failures_for(customer)] == ["all_mitras_rejected"]
+    await page.get_by_role("button", name="Kembali ke beranda").click()
+    await expect(page.get_by_role("button", name="Mulai Curhat")).to_be_enabled()
+
+
+async def test_a_message_typed_while_offline_is_sent_once_on_reconnect(
+    web_server: ServerProcess, office: Backoffice, new_page: NewPage
+) -> None:
+    mitra = await office.online_mitra("Bestie Nur")
+    customer = await office.customer("Ratna")
+    page = await new_page()
+    network = {"up": True}
+    sockets: list[WebSocketRoute] = []
+
+    async def relay(ws: WebSocketRoute) -> None:
+        if not network["up"]:
+            await ws.close(code=4000)
+            return
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    await page.route_web_socket(re.compile(r"/ws$"), relay)
+    await open_app(page, web_server, customer)
+    await page.get_by_role("button", name="Mulai Curhat").click()
+    await page.get_by_role("button", name="Mulai", exact=True).click()
+    chat_id = await mitra.accept_next(customer)
+    await expect(page.get_by_role("heading", name="Bestie Nur")).to_be_visible()
+
+    network["up"] = False
+    await page.context.set_offline(True)
+    for ws in sockets:
+        await ws.close(code=4000)
+    await expect(page.get_by_text("Menghubungkan ulang…")).to_be_visible()
+    await page.get_by_role("textbox", name="Tulis pesan").fill("ditulis waktu offline")
+    await page.get_by_role("button", name="Kirim").click()
+    log = page.get_by_role("log", name="Pesan")
+    mine = log.get_by_role("listitem").filter(has_text="ditulis waktu offline")
+    await expect(mine).to_contain_text("Mengirim…")
+
+    network["up"] = True
+    await page.context.set_offline(False)
+    await expect(mine).to_contain_text("Terkirim")
+    await expect(page.get_by_text("Menghubungkan ulang…")).to_be_hidden()
+    assert mitra.ws is not None
+    got = await mitra.ws.expect("CHAT_MESSAGE", chat_session_id=chat_id)
+    assert got["message"]["body"] == "ditulis waktu offline"
+    r = await office.public.get(f"/api/client/chat-sessions/{chat_id}/messages", headers=customer.headers)
+    assert [m["body"] for m in r.json()["rows"]] == ["ditulis waktu offline"]
