@@ -65,18 +65,22 @@ class Mitra:
             await self.ws.close()
             self.ws = None
 
-    async def next_offer(self, timeout: float = 15) -> dict[str, Any]:
+    async def next_offer(self, customer: Customer | None = None, timeout: float = 15) -> dict[str, Any]:
+        """The next offer (from this customer: the server is shared with other tests)."""
         assert self.ws is not None
-        return await self.ws.expect("PAIRING_REQUEST", timeout)
+        while True:
+            offer = await self.ws.expect("PAIRING_REQUEST", timeout)
+            if customer is None or offer["customer"]["display_name"] == customer.display_name:
+                return offer
 
     async def respond(self, request_id: str, action: str) -> httpx.Response:
         return await self.http.post(
             f"/api/mitra/pairing-requests/{request_id}/respond", json={"action": action}, headers=self.headers
         )
 
-    async def accept_next(self) -> str:
+    async def accept_next(self, customer: Customer | None = None) -> str:
         """Accept the next offer; the chat session id."""
-        offer = await self.next_offer()
+        offer = await self.next_offer(customer)
         r = await self.respond(str(offer["pairing_request_id"]), "accept")
         assert r.status_code == 200, r.text
         return str(r.json()["chat_session_id"])
@@ -161,6 +165,24 @@ class Backoffice:
         mitra = await self.mitra(display_name)
         await mitra.go_online(self.server.ws_url)
         return mitra
+
+    async def past_chat(self, customer: Customer, mitra: Mitra, minutes: int = 15) -> str:
+        """A chat between them, through the API, already ended; its id."""
+        r = await self.public.post(
+            "/api/client/payment-sessions", json={"duration_minutes": minutes}, headers=customer.headers
+        )
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        r = await self.public.post(f"/api/client/payment-sessions/{pid}/confirm", headers=customer.headers)
+        assert r.status_code == 200, r.text
+        r = await self.public.post(
+            "/api/client/chat-requests", json={"payment_session_id": pid}, headers=customer.headers
+        )
+        assert r.status_code == 202, r.text
+        chat_id = await mitra.accept_next(customer)
+        r = await self.public.post(f"/api/client/chat-sessions/{chat_id}/end", headers=customer.headers)
+        assert r.status_code == 200, r.text
+        return chat_id
 
     async def set_config(self, key: str, value: int | str) -> None:
         r = await self.internal.patch(f"/internal/config/{key}", json={"value": value}, headers=self.op)

@@ -96,3 +96,20 @@ async def test_an_expired_token_goes_back_to_sign_in(web_server: ServerProcess, 
     await page.goto(f"{web_server.public_url}/")
     await expect(page).to_have_url(f"{web_server.public_url}/login")
     assert await page.evaluate("() => localStorage.getItem('curhat.customer.token')") is None
+
+
+async def test_format_and_clock_modules(web_server: ServerProcess, new_page: NewPage) -> None:
+    page = await new_page()
+    await page.goto(f"{web_server.public_url}/login")
+    values = await page.evaluate(
+        """async () => {
+          const f = await import('/static/js/format.js');
+          const { ServerClock } = await import('/static/js/clock.js');
+          const clock = new ServerClock();
+          clock.observe(new Date(Date.now() + 60_000).toISOString());  // the server runs a minute ahead
+          const inTwoMinutes = new Date(Date.now() + 120_000).toISOString();
+          return [f.rupiah(15000), f.rupiah(1250000), f.rupiah(500), f.price(0, true), f.price(25000, false),
+                  f.countdown(75), f.countdown(3725), clock.secondsUntil(inTwoMinutes) <= 61];
+        }"""
+    )
+    assert values == ["Rp 15.000", "Rp 1.250.000", "Rp 500", "Gratis", "Rp 25.000", "01:15", "1:02:05", True]

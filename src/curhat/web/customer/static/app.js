@@ -23,7 +23,13 @@ const api = new Api({ tokens, loginUrl: "/login" });
 const rt = new Realtime({ tokens, onUnauthorized: () => api.toLogin() });
 // The payment session this tab is working on ({paymentSessionId, target}), kept across reloads.
 const flow = new Saved("curhat.customer.flow");
-const store = new Store({ name: "loading", view: "home", me: null, availability: { available: false, count: 0 } });
+const store = new Store({
+  name: "loading",
+  view: "home",
+  me: null,
+  availability: { available: false, count: 0 },
+  activeChat: null,
+});
 
 // The named states and the screen each one shows.
 const SCREENS = {
@@ -81,6 +87,7 @@ async function resync() {
       const chats = await api.get("/api/client/chat-sessions?limit=5");
       const active = chats.rows.find((row) => row.status === "active");
       const current = store.get();
+      store.set({ activeChat: active ? { id: active.id, name: active.mitra?.display_name || "Bestie" } : null });
       if (active) {
         flow.clear();
         if (current.name !== "chatting" || current.chatSessionId !== active.id) {
@@ -166,6 +173,9 @@ function start() {
   rt.on("status", (status) => show(banner, status !== "open" && rt.connectedOnce));
   rt.on("open", ({ reconnect }) => {
     if (reconnect) resync();
+  });
+  rt.on("CHAT_SESSION_ENDED", (data) => {
+    if (store.get().activeChat?.id === data.chat_session_id) store.set({ activeChat: null });
   });
   rt.on("MITRA_AVAILABILITY", (data) => store.set({ availability: { available: data.available, count: data.count } }));
   api

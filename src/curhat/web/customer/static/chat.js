@@ -17,6 +17,7 @@ export class Chat {
     this.id = null;
     this.ended = false;
     this.messages = $("#messages");
+    this.scroller = $("#scroller");
     this.form = $("#composer");
     this.input = $("#message");
     this.banner = $("#chat-banner");
@@ -105,7 +106,9 @@ export class Chat {
       return;
     }
     if (id !== this.id) return;
-    fill(document.body, { "chat-name": detail.mitra?.display_name || "Bestie" });
+    const name = detail.mitra?.display_name || "Bestie";
+    fill(document.body, { "chat-name": name });
+    if (detail.status === "active") this.ctx.store.set({ activeChat: { id, name } });
     for (const message of page.rows) this.add(message);
     for (const frame of this.ctx.rt.pending(id)) this.addPending(frame.client_msg_id, frame.body);
     if (detail.pending_extension) {
@@ -143,6 +146,7 @@ export class Chat {
   end() {
     if (this.ended) return;
     this.ended = true;
+    if (this.ctx.store.get().activeChat?.id === this.id) this.ctx.store.set({ activeChat: null });
     if (this.stopCountdown) this.stopCountdown();
     this.stopCountdown = null;
     clearTimeout(this.lateTimer);
@@ -200,10 +204,11 @@ export class Chat {
 
   append(li, beforePending = false) {
     const firstPending = beforePending ? this.messages.querySelector(".msg.pending") : null;
-    const nearBottom = this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight < 80;
+    const box = this.scroller;
+    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
     if (firstPending) this.messages.insertBefore(li, firstPending);
     else this.messages.append(li);
-    if (nearBottom || li.classList.contains("mine")) this.messages.scrollTop = this.messages.scrollHeight;
+    if (nearBottom || li.classList.contains("mine")) box.scrollTop = box.scrollHeight;
   }
 
   async send() {

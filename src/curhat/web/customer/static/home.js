@@ -2,7 +2,7 @@
 // 5 s while the home screen is shown and the page is visible; refreshes at once when the page
 // becomes visible again; MITRA_AVAILABILITY pushes update it in between. Any failure = unavailable.
 
-import { $ } from "/static/js/dom.js";
+import { $, fill, show } from "/static/js/dom.js";
 
 const POLL_MS = 5000;
 
@@ -15,9 +15,17 @@ export class Home {
     this.status = $("#availability");
     this.button.addEventListener("click", () => ctx.go("paying", { target: null, from: "home" }));
     $("#refresh").addEventListener("click", () => this.poll());
+    $("#resume-chat").addEventListener("click", () => {
+      const chat = ctx.store.get().activeChat;
+      if (chat) ctx.go("chatting", { chatSessionId: chat.id });
+    });
     document.addEventListener("visibilitychange", () => this.schedule(true));
     ctx.store.subscribe((state, previous) => {
       if (state.availability !== previous.availability) this.show(state.availability);
+      if (state.activeChat !== previous.activeChat) {
+        show($("#resume"), Boolean(state.activeChat));
+        fill($("#resume"), { "resume-name": state.activeChat?.name || "" });
+      }
     });
   }
 
