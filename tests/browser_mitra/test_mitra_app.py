@@ -80,3 +80,12 @@ async def test_sign_in_go_online_accept_a_blast_and_chat_both_ways(
     await expect(bestie.locator("#today-chats")).to_have_text("1")
     await expect(bestie.locator("#capacity")).to_have_text("1 dari 3")
     await assert_accessible(bestie, "mitra chat list")
+
+    # On a desktop the list and the open chat sit side by side.
+    await bestie.set_viewport_size({"width": 1280, "height": 800})
+    await row.click()
+    await expect(bestie.get_by_role("heading", name="Sari", exact=True)).to_be_visible()
+    await expect(bestie.get_by_role("heading", name="Hai, Bestie Rani")).to_be_visible()
+    await expect(bestie.get_by_role("button", name="Kembali ke daftar chat")).to_be_hidden()
+    await assert_accessible(bestie, "mitra desktop")
+    await screenshot(bestie, "mitra-10-desktop")
