@@ -11,8 +11,9 @@ from tests.browser.actors import Backoffice
 from tests.fixtures.browser import PHONE
 from tests.fixtures.server import ServerProcess
 
-# Every Notification the page creates is recorded (the real one still runs), and the page's
-# visibility can be switched, because headless chromium has no window to hide.
+# Every Notification the page creates is recorded (the real one still runs), so are the chime's
+# oscillators and vibrations, and the page's visibility can be switched, because headless
+# chromium has no window to hide.
 PAGE_HOOKS = """
 (() => {
   const Real = window.Notification;
@@ -26,6 +27,17 @@ PAGE_HOOKS = """
     }
     window.Notification = Recorded;
   }
+  window.__oscillators = 0;
+  const oscillator = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function (...args) {
+    window.__oscillators += 1;
+    return oscillator.apply(this, args);
+  };
+  window.__vibrations = [];
+  navigator.vibrate = (pattern) => {
+    window.__vibrations.push(pattern);
+    return true;
+  };
   let hidden = false;
   Object.defineProperty(Document.prototype, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
   Object.defineProperty(Document.prototype, "hidden", { get: () => hidden });

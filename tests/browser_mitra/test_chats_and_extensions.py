@@ -67,6 +67,8 @@ async def _scenario(web_server: ServerProcess, office: Backoffice, open_page: Op
     assert {"title": "Budi ingin curhat", "body": "15 menit · ketuk untuk menjawab"} in [
         {"title": n["title"], "body": n["body"]} for n in notifications
     ]
+    heard = await bestie.evaluate("() => ({chimes: window.__oscillators, vibrations: window.__vibrations})")
+    assert heard["chimes"] >= 2 and heard["vibrations"], heard
     await bestie.evaluate("() => window.__setHidden(false)")
     await card.get_by_role("button", name="Terima").click()
     await customer_in_chat(budi, "Bestie Ayu")

@@ -71,6 +71,11 @@ async def test_after_a_drop_the_app_goes_online_again_or_says_it_could_not(
     async def server_says_online() -> bool:
         return bool((await office.public.get("/api/mitra/me", headers=mitra.headers)).json()["online"])
 
+    # A reload closes the only socket (the server forgets the wish); the tab remembers it.
+    await bestie.reload()
+    await expect(online_switch(bestie)).to_have_attribute("aria-checked", "true")
+    assert await server_says_online()
+
     # The socket comes back, but no server hears it: going online fails, and the app says so.
     tap.no_server = True
     await tap.drop_connection()

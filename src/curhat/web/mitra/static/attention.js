@@ -21,7 +21,23 @@ export class Attention {
     this.wakeLock = null;
     this.wantWakeLock = false;
     this.notifications = new Map();
+    this.pending = new Set(); // keys of what still waits for an answer
+    this.onAudio = () => {};
     this.doc.addEventListener("visibilitychange", () => this.onVisibility());
+    // After a reload nothing has been clicked yet, and audio stays locked until something is.
+    const unlock = () => this.unlockAudio();
+    this.doc.addEventListener("pointerdown", unlock, true);
+    this.doc.addEventListener("keydown", unlock, true);
+  }
+
+  /** Whether this browser can synthesise a chime at all. */
+  get canPlay() {
+    return Boolean(this.win.AudioContext || this.win.webkitAudioContext);
+  }
+
+  /** True when a chime can actually be heard (the audio context is running). */
+  get audioReady() {
+    return Boolean(this.audio && this.audio.state === "running");
   }
 
   /** Create/resume the audio context; browsers only allow it from a user gesture (the Online switch). */
@@ -29,7 +45,10 @@ export class Attention {
     const Ctx = this.win.AudioContext || this.win.webkitAudioContext;
     if (!Ctx) return;
     try {
-      if (!this.audio) this.audio = new Ctx();
+      if (!this.audio) {
+        this.audio = new Ctx();
+        this.audio.addEventListener("statechange", () => this.onAudio(this.audioReady));
+      }
       if (this.audio.state === "suspended") this.audio.resume().catch(() => {});
     } catch {
       this.audio = null;
@@ -90,10 +109,12 @@ export class Attention {
    * @param {{key: string, title: string, body: string}} what
    */
   alert({ key, title, body }) {
+    this.pending.add(key);
     this.chime();
     this.vibrate();
     this.flash(title);
     if (this.hidden) this.notify(key, title, body);
+    this.ring();
   }
 
   /** Something new but not urgent (a message in a chat not on screen): a chime, a notification if hidden. */
@@ -118,26 +139,22 @@ export class Attention {
     }
   }
 
-  /** The thing behind `key` was answered or closed: take its notification away. */
+  /** The thing behind `key` was answered or closed: its notification goes; silence if nothing waits. */
   resolve(key) {
     const n = this.notifications.get(key);
     if (n) {
       n.close();
       this.notifications.delete(key);
     }
+    if (this.pending.delete(key) && this.pending.size === 0) this.quiet();
   }
 
-  /** Keep ringing every few seconds while `pending()` says something still waits for an answer. */
-  ringWhile(pending) {
+  /** Keep chiming every few seconds while anything waits for an answer. */
+  ring() {
     if (this.ringTimer) return;
     this.ringTimer = this.win.setInterval(() => {
-      if (!pending()) {
-        this.win.clearInterval(this.ringTimer);
-        this.ringTimer = null;
-        this.stopFlash();
-        return;
-      }
-      this.chime();
+      if (this.pending.size === 0) this.quiet();
+      else this.chime();
     }, RING_EVERY_MS);
   }
 
@@ -161,12 +178,14 @@ export class Attention {
 
   /** Nothing waits any more: silence every channel. */
   quiet() {
+    this.pending.clear();
     this.stopFlash();
     if (this.ringTimer) {
       this.win.clearInterval(this.ringTimer);
       this.ringTimer = null;
     }
-    for (const key of [...this.notifications.keys()]) this.resolve(key);
+    for (const n of this.notifications.values()) n.close();
+    this.notifications.clear();
   }
 
   /** Hold a screen wake lock while online, so a phone does not sleep the socket away. */

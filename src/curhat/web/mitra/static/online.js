@@ -29,6 +29,11 @@ export class OnlineSwitch {
     this.retryTimer = null;
     this.button.addEventListener("click", () => this.toggle());
     $("#online-retry").addEventListener("click", () => this.goOnline());
+    $("#sound-on").addEventListener("click", () => {
+      ctx.attention.unlockAudio();
+      ctx.attention.chime();
+    });
+    ctx.attention.onAudio = () => this.render();
     ctx.rt.on("status", () => this.onSocketStatus());
   }
 
@@ -136,5 +141,7 @@ export class OnlineSwitch {
     this.status.classList.toggle("is-online", this.serverOnline);
     fill(this.errorBox, { "online-error": this.error || "" });
     show(this.errorBox, Boolean(this.error));
+    // Online after a reload: nothing was clicked yet, so the browser keeps the chime muted.
+    show($("#sound-hint"), this.serverOnline && !this.ctx.attention.audioReady && this.ctx.attention.canPlay);
   }
 }

@@ -76,7 +76,6 @@ export class RequestCards {
     show(this.region, true);
     text(this.announcer, `${title}. ${minutes(offer.duration_minutes)}.`);
     this.ctx.attention.alert({ key: `request:${id}`, title, body: `${minutes(offer.duration_minutes)} · ketuk untuk menjawab` });
-    this.ctx.attention.ringWhile(() => this.cards.size > 0);
   }
 
   /** PAIRING_REQUEST_CLOSED: the server closed it (taken, cancelled, expired, failed). */
@@ -97,7 +96,6 @@ export class RequestCards {
     if (this.cards.size === 0) {
       show(this.region, false);
       text(this.announcer, "");
-      this.ctx.attention.quiet();
     }
   }
 
