@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass, field
 
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, WebSocketRoute, expect
 
 from tests.browser.actors import Customer, Mitra, open_app
 from tests.fixtures.server import ServerProcess
@@ -115,3 +117,37 @@ async def customer_extension_answer(page: Page, timeout: float = 15_000) -> str:
 
 def extension_card(page: Page) -> Locator:
     return page.get_by_role("region", name=re.compile("^Minta perpanjangan"))
+
+
+@dataclass
+class SocketTap:
+    """Between the page and /ws: passes frames through, drops chosen event types, or answers
+    the page itself without any server behind it ("no_server": the page sees an open socket
+    the server never heard of)."""
+
+    no_server: bool = False
+    dropped: set[str] = field(default_factory=set)
+    current: WebSocketRoute | None = None
+    server: WebSocketRoute | None = None
+
+    async def attach(self, page: Page) -> None:
+        await page.route_web_socket("**/ws", self.route)
+
+    def route(self, ws: WebSocketRoute) -> None:
+        self.current, self.server = ws, None
+        if self.no_server:
+            ws.on_message(lambda frame: ws.send('{"type":"pong"}') if '"ping"' in str(frame) else None)
+            return
+        server = self.server = ws.connect_to_server()
+
+        def to_page(frame: str | bytes) -> None:
+            if json.loads(frame).get("type") not in self.dropped:
+                ws.send(frame)
+
+        server.on_message(to_page)
+
+    async def drop_connection(self) -> None:
+        assert self.current is not None
+        if self.server is not None:
+            await self.server.close(code=1000, reason="test")
+        await self.current.close(code=1012, reason="test")

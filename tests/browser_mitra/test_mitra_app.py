@@ -1,4 +1,4 @@
-"""The mitra app with the customer app beside it: two browser contexts, one real server."""
+"""The mitra app with the customer app beside it: sign-in, online, a blast, chat; a dropped socket."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from playwright.async_api import expect
 
 from tests.browser.actors import PASSWORD, Backoffice
 from tests.browser_mitra.apps import (
+    SocketTap,
     customer_in_chat,
     customer_starts_search,
     go_online,
     messages,
     online_switch,
     open_customer_app,
+    open_mitra_app,
     request_card,
     send,
 )
@@ -89,3 +91,52 @@ async def test_sign_in_go_online_accept_a_blast_and_chat_both_ways(
     await expect(bestie.get_by_role("button", name="Kembali ke daftar chat")).to_be_hidden()
     await assert_accessible(bestie, "mitra desktop")
     await screenshot(bestie, "mitra-10-desktop")
+
+
+async def test_after_a_drop_the_app_goes_online_again_or_says_it_could_not(
+    web_server: ServerProcess, office: Backoffice, open_page: OpenPage
+) -> None:
+    mitra = await office.mitra("Bestie Intan")
+    tap = SocketTap()
+    page = await open_page()
+    await tap.attach(page)
+    bestie = await open_mitra_app(page, web_server, mitra)
+    await go_online(bestie)
+
+    async def server_says_online() -> bool:
+        return bool((await office.public.get("/api/mitra/me", headers=mitra.headers)).json()["online"])
+
+    # A reload closes the only socket (the server forgets the wish); the tab remembers it.
+    await bestie.reload()
+    await expect(online_switch(bestie)).to_have_attribute("aria-checked", "true")
+    assert await server_says_online()
+
+    # The socket comes back, but no server hears it: going online fails, and the app says so.
+    tap.no_server = True
+    await tap.drop_connection()
+    error = bestie.get_by_role("alert").filter(has_text="Belum tersambung ke server")
+    await expect(error).to_be_visible(timeout=20_000)
+    await expect(online_switch(bestie)).to_have_attribute("aria-checked", "false")
+    assert not await server_says_online()
+    await assert_accessible(bestie, "mitra could not go online")
+    await screenshot(bestie, "mitra-09-could-not-go-online")
+
+    # A real socket again: the app posts {online: true} by itself. A request offered while the
+    # event is lost on the way still shows: the app reads the open offers after every reconnect.
+    tap.no_server = False
+    tap.dropped = {"PAIRING_REQUEST"}
+    await tap.drop_connection()
+    await expect(online_switch(bestie)).to_have_attribute("aria-checked", "true", timeout=20_000)
+    await expect(error).to_be_hidden()
+    assert await server_says_online()
+
+    customer = await office.customer("Nina")
+    nina = await open_customer_app(await open_page(), web_server, customer)
+    await customer_starts_search(nina)
+    card = request_card(bestie, "Nina ingin curhat")
+    await expect(card).to_have_count(0)
+    await tap.drop_connection()
+    await expect(card).to_be_visible(timeout=20_000)
+    await expect(online_switch(bestie)).to_have_attribute("aria-checked", "true")
+    await card.get_by_role("button", name="Terima").click()
+    await expect(nina.get_by_role("heading", name="Bestie Intan", exact=True)).to_be_visible()
