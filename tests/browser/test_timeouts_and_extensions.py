@@ -95,3 +95,28 @@ async def test_extension_auto_approved_when_the_bestie_does_not_answer(
         "Perpanjangan disetujui. Waktu ditambah 15 menit.", timeout=15_000
     )
     await expect(page.get_by_role("timer")).to_have_text(re.compile(r"^(29|30):"))
+
+
+async def test_the_ending_warning_shows_above_the_chat(
+    web_server: ServerProcess, office: Backoffice, new_page: NewPage
+) -> None:
+    # A 5-minute tier with a 10-minute warning: the warning is due as soon as the chat starts.
+    r = await office.internal.post(
+        "/internal/price-tiers",
+        json={"duration_minutes": 5, "amount": 5000, "sort_order": 99},
+        headers=office.op,
+    )
+    assert r.status_code in (200, 201), r.text
+    await office.set_config("chat_end_warning_seconds", 600)
+    mitra = await office.online_mitra("Bestie Dinda")
+    customer = await office.customer("Wati")
+    page = await open_app(await new_page(), web_server, customer)
+    await page.get_by_role("button", name="Mulai Curhat").click()
+    await page.get_by_role("radio", name="5 menit Gratis", exact=True).check()
+    await page.get_by_role("button", name="Mulai", exact=True).click()
+    await mitra.accept_next(customer)
+    await expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0[45]:"))
+    await expect(page.get_by_role("alert")).to_have_text(
+        re.compile(r"^Sesi akan berakhir dalam [45] menit\.$")
+    )
+    await screenshot(page, "15-chat-ending-warning")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from curhat.auth.deps import CurrentMitra
+from curhat.deps import ConfigDep, PresenceDep
 from curhat.mitras import status
+from curhat.models.enums import DefaultAction
 from curhat.postgres import SessionDep
 
 router = APIRouter(prefix="/api/mitra", tags=["mitra status"])
@@ -42,15 +44,18 @@ class MitraMeOut(BaseModel):
     },
 )
 async def set_status(
-    body: StatusIn, principal: CurrentMitra, session: SessionDep, request: Request
+    body: StatusIn, principal: CurrentMitra, session: SessionDep, presence: PresenceDep
 ) -> StatusOut:
-    runtime = request.app.state.runtime
-    return StatusOut(online=await status.set_mitra_online(session, runtime, principal.id, body.online))
+    """Go online (needs a live WebSocket and an active account) or offline."""
+    return StatusOut(online=await status.set_mitra_online(session, presence, principal.id, body.online))
 
 
 @router.get("/me", responses={401: {"description": "unauthorized"}})
-async def me(principal: CurrentMitra, session: SessionDep, request: Request) -> MitraMeOut:
-    s = await status.mitra_status(session, request.app.state.runtime, principal.id)
+async def me(
+    principal: CurrentMitra, session: SessionDep, presence: PresenceDep, config: ConfigDep
+) -> MitraMeOut:
+    """The mitra's own profile: online state, active chats and capacity."""
+    s = await status.mitra_status(session, presence, config, principal.id)
     return MitraMeOut(
         id=s.mitra.id,
         phone=s.mitra.phone,
@@ -69,7 +74,7 @@ class TodayOut(BaseModel):
 
 class MitraSettingsOut(BaseModel):
     extension_timeout_seconds: int
-    extension_default_action_on_timeout: Literal["auto_approve", "auto_reject"]
+    extension_default_action_on_timeout: DefaultAction
     returning_chat_confirmation_timeout_seconds: int
     max_customers_per_mitra: int
 
@@ -88,7 +93,6 @@ async def today(
 
 
 @router.get("/settings", responses={401: {"description": "unauthorized"}})
-async def settings(principal: CurrentMitra, request: Request) -> MitraSettingsOut:
+async def settings(principal: CurrentMitra, config: ConfigDep) -> MitraSettingsOut:
     """The operator settings the app's copy follows (extension countdown, capacity)."""
-    s = status.app_settings(await request.app.state.runtime.config.get())
-    return MitraSettingsOut.model_validate(s, from_attributes=True)
+    return MitraSettingsOut.model_validate(status.app_settings(config), from_attributes=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from curhat.internal.schemas import Page
+from curhat.kit.pagination import Page
 from curhat.models import ChatSession, Mitra
 
 

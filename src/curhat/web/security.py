@@ -27,7 +27,7 @@ CSP = "; ".join(
     ]
 )
 
-# Swagger UI and ReDoc load their own inline scripts from a CDN; they keep the other headers.
+# API docs pages set their own policy (Swagger UI renders with React); they keep the other headers.
 _CSP_EXEMPT = ("/docs", "/redoc")
 
 

@@ -6,6 +6,13 @@ import { countdown, minutes, price, time } from "/static/js/format.js";
 import { clock } from "/static/js/clock.js";
 
 const LATE_MS = 5000;
+const TYPING_EVERY_MS = 2000; // chat.typing at most this often
+const TYPING_SHOWN_MS = 4000; // "sedang mengetik…" fades this long after the last CHAT_TYPING
+
+// Server times as numbers (ISO strings do not sort when one has microseconds and another not).
+function at(iso) {
+  return Date.parse(iso);
+}
 
 function inWords(seconds) {
   return seconds >= 60 ? `${Math.round(seconds / 60)} menit` : `${seconds} detik`;
@@ -25,11 +32,21 @@ export class Chat {
     this.lateTimer = null;
     this.elements = new Map(); // message id or client_msg_id → <li>
     this.extension = null; // {id, minutes, expiresAt} while one waits for the bestie
+    this.name = "Bestie";
+    this.warnings = new Map(); // chat id → the ends_at a CHAT_SESSION_ENDING warned about
+    this.endsAt = null;
+    this.typing = $("#typing");
+    this.typingSentAt = 0;
+    this.typingTimer = null;
+    this.readSent = null; // the last up_to_message_id this side reported
+    this.theirRead = null; // how far the bestie has read (CHAT_READ / mitra_read_up_to)
 
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.send();
     });
+    this.input.addEventListener("input", () => this.sendTyping());
+    document.addEventListener("visibilitychange", () => this.markRead());
     this.input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -44,8 +61,24 @@ export class Chat {
       ctx.rt.on(type, (data) => {
         if (data.chat_session_id === this.id) handler(data);
       });
-    on("CHAT_MESSAGE", (data) => this.add(data.message));
-    on("CHAT_SESSION_ENDING", (data) => this.say(`Sesi akan berakhir dalam ${inWords(data.seconds_left)}.`));
+    on("CHAT_MESSAGE", (data) => {
+      this.add(data.message);
+      if (data.message.sender_role !== "customer") {
+        this.showTyping(false);
+        this.markRead();
+      }
+    });
+    on("CHAT_TYPING", (data) => {
+      if (data.sender_role !== "customer") this.showTyping(true);
+    });
+    on("CHAT_READ", (data) => {
+      if (data.reader_role !== "customer") this.applyRead(data.up_to_message_id);
+    });
+    // The warning may come before the chat is on screen (right after the match): kept per chat.
+    ctx.rt.on("CHAT_SESSION_ENDING", (data) => {
+      this.warnings.set(data.chat_session_id, data.ends_at);
+      if (data.chat_session_id === this.id) this.warn();
+    });
     on("CHAT_SESSION_ENDED", () => this.end());
     on("EXTENSION_APPROVED", (data) => {
       const added = this.extension?.minutes;
@@ -73,6 +106,9 @@ export class Chat {
     this.close();
     this.id = id;
     this.ended = false;
+    this.readSent = null;
+    this.theirRead = null;
+    this.showTyping(false);
     this.messages.replaceChildren();
     this.elements.clear();
     show(this.banner, false);
@@ -107,10 +143,12 @@ export class Chat {
     }
     if (id !== this.id) return;
     const name = detail.mitra?.display_name || "Bestie";
+    this.name = name;
     fill(document.body, { "chat-name": name });
     if (detail.status === "active") this.ctx.store.set({ activeChat: { id, name } });
     for (const message of page.rows) this.add(message);
     for (const frame of this.ctx.rt.pending(id)) this.addPending(frame.client_msg_id, frame.body);
+    if (detail.mitra_read_up_to) this.applyRead(detail.mitra_read_up_to);
     if (detail.pending_extension) {
       this.extension = {
         id: detail.pending_extension.extension_request_id,
@@ -120,10 +158,21 @@ export class Chat {
       this.say("Menunggu persetujuan bestie untuk perpanjangan…", true);
     }
     if (detail.status !== "active") this.end();
-    else this.setEndsAt(detail.ends_at);
+    else {
+      this.setEndsAt(detail.ends_at);
+      this.warn();
+      this.markRead();
+    }
+  }
+
+  warn() {
+    const warnedFor = this.warnings.get(this.id);
+    if (!warnedFor || at(warnedFor) !== at(this.endsAt) || this.ended) return;
+    this.say(`Sesi akan berakhir dalam ${inWords(clock.secondsUntil(warnedFor))}.`);
   }
 
   setEndsAt(endsAt) {
+    this.endsAt = endsAt;
     if (this.stopCountdown) this.stopCountdown();
     clearTimeout(this.lateTimer);
     const display = $("#chat-countdown");
@@ -194,10 +243,10 @@ export class Chat {
     }
     li.dataset.id = message.id;
     li.dataset.at = message.created_at;
-    fill(li, { time: time(message.created_at), status: mine ? "Terkirim" : "" });
+    fill(li, { time: time(message.created_at), status: mine ? this.receipt(message.created_at) : "" });
     this.elements.set(message.id, li);
     if (message.client_msg_id) this.elements.set(message.client_msg_id, li);
-    const later = [...this.messages.querySelectorAll(".msg[data-at]")].find((el) => el.dataset.at > message.created_at);
+    const later = [...this.messages.querySelectorAll(".msg[data-at]")].find((el) => at(el.dataset.at) > at(message.created_at));
     if (later) this.messages.insertBefore(li, later);
     else this.append(li, true);
   }
@@ -209,6 +258,43 @@ export class Chat {
     if (firstPending) this.messages.insertBefore(li, firstPending);
     else this.messages.append(li);
     if (nearBottom || li.classList.contains("mine")) box.scrollTop = box.scrollHeight;
+  }
+
+  // ── typing indicator and read receipts ──────────────────────
+  sendTyping() {
+    const now = Date.now();
+    if (this.ended || !this.id || !this.input.value.trim() || now - this.typingSentAt < TYPING_EVERY_MS) return;
+    if (this.ctx.rt.raw({ type: "chat.typing", chat_session_id: this.id })) this.typingSentAt = now;
+  }
+
+  showTyping(on) {
+    clearTimeout(this.typingTimer);
+    this.typing.textContent = on ? `${this.name} sedang mengetik…` : "";
+    if (on) this.typingTimer = setTimeout(() => this.showTyping(false), TYPING_SHOWN_MS);
+  }
+
+  // Tell the bestie how far this side has read: the newest of their messages, while the chat is on screen.
+  markRead() {
+    if (!this.id || this.ended || document.visibilityState !== "visible") return;
+    const theirs = [...this.messages.querySelectorAll(".msg[data-id]:not(.mine)")];
+    const last = theirs[theirs.length - 1];
+    if (!last || last.dataset.id === this.readSent) return;
+    const frame = { type: "chat.read", chat_session_id: this.id, up_to_message_id: last.dataset.id };
+    if (this.ctx.rt.raw(frame)) this.readSent = last.dataset.id;
+  }
+
+  receipt(createdAt) {
+    const read = this.theirRead && this.elements.get(this.theirRead);
+    return read && at(read.dataset.at) >= at(createdAt) ? "Dibaca" : "Terkirim";
+  }
+
+  applyRead(messageId) {
+    this.theirRead = messageId;
+    const upTo = this.elements.get(messageId);
+    if (!upTo) return;
+    for (const li of this.messages.querySelectorAll(".msg.mine[data-at]")) {
+      if (at(li.dataset.at) <= at(upTo.dataset.at)) fill(li, { status: "Dibaca" });
+    }
   }
 
   async send() {

@@ -130,7 +130,8 @@ export class Chats {
     chat.endsAt = detail.ends_at;
     for (const message of page.rows) this.add(chat, message, { quiet: true });
     for (const frame of rt.pending(id)) this.addPending(chat, frame.client_msg_id, frame.body);
-    if (detail.read_up_to?.customer) this.peerRead({ chat_session_id: id, up_to_message_id: detail.read_up_to.customer });
+    if (detail.customer_read_up_to) this.peerRead({ chat_session_id: id, up_to_message_id: detail.customer_read_up_to });
+    if (detail.mitra_read_up_to) chat.lastReadSent = detail.mitra_read_up_to;
     const pending = detail.pending_extension;
     if (pending && detail.status === "active") {
       const settings = this.ctx.settings();
