@@ -69,8 +69,21 @@ async def test_sign_in_go_online_accept_a_blast_and_chat_both_ways(
     await customer_in_chat(sari, "Bestie Rani")
     await send(bestie, "Halo Sari, aku Rani. Cerita saja ya.")
     await expect(messages(sari)).to_contain_text("Halo Sari, aku Rani. Cerita saja ya.")
+    # The customer has the chat on screen: the bestie's message is read.
+    await expect(messages(bestie).get_by_role("listitem").filter(has_text="Halo Sari")).to_contain_text(
+        "Dibaca"
+    )
+    await sari.get_by_role("textbox", name="Tulis pesan").press_sequentially("Makasih")
+    await expect(bestie.get_by_text("Sari sedang mengetik…")).to_be_visible()
     await send(sari, "Makasih Rani, aku lagi capek banget.")
     await expect(messages(bestie)).to_contain_text("Makasih Rani, aku lagi capek banget.")
+    await expect(bestie.get_by_text("Sari sedang mengetik…")).to_be_hidden()
+    await expect(messages(sari).get_by_role("listitem").filter(has_text="Makasih Rani")).to_contain_text(
+        "Dibaca"
+    )
+    await bestie.get_by_role("textbox", name="Tulis pesan").press_sequentially("Iya")
+    await expect(sari.get_by_text("Bestie Rani sedang mengetik…")).to_be_visible()
+    await bestie.get_by_role("textbox", name="Tulis pesan").fill("")
     await expect(bestie.get_by_role("timer").first).to_have_text(re.compile(r"^\d\d:\d\d$"))
     await assert_accessible(bestie, "mitra chat")
     await screenshot(bestie, "mitra-04-chat")

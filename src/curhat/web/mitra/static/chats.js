@@ -33,6 +33,7 @@ class ChatState {
     this.banner = null; // {text, ok}
     this.typingUntil = 0;
     this.lastReadSent = null;
+    this.lastTypingSent = 0;
     this.lastMine = null; // the newest <li> this side sent, for the "Dibaca" receipt
     this.row = null;
   }
@@ -55,7 +56,6 @@ export class Chats {
     this.extCard = $("#extension");
     this.stopExt = null;
     this.extLate = null;
-    this.lastTypingSent = 0;
 
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -320,6 +320,8 @@ export class Chats {
     this.addPending(chat, id, body);
     this.input.value = "";
     chat.draft = "";
+    // The message hid "sedang mengetik…" on the other side; the next keystroke says it again.
+    chat.lastTypingSent = 0;
     this.input.focus();
   }
 
@@ -327,8 +329,8 @@ export class Chats {
     const chat = this.current;
     if (!chat || !chat.active || !this.input.value) return;
     const now = Date.now();
-    if (now - this.lastTypingSent < TYPING_EVERY_MS) return;
-    this.lastTypingSent = now;
+    if (now - chat.lastTypingSent < TYPING_EVERY_MS) return;
+    chat.lastTypingSent = now;
     this.ctx.rt.raw({ type: "chat.typing", chat_session_id: chat.id });
   }
 
