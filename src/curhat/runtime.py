@@ -24,6 +24,7 @@ from curhat.postgres import Database, Transactions
 from curhat.presence.repository import ActiveSessions
 from curhat.presence.service import Presence
 from curhat.realtime import protocol
+from curhat.realtime.availability_push import AvailabilityPusher
 from curhat.realtime.bus import EventBus
 from curhat.realtime.commands import CommandRegistry
 from curhat.realtime.connection import SocketServer, own_origins
@@ -114,13 +115,14 @@ def build_runtime(settings: Settings) -> Runtime:
     def push_availability(available: bool, count: int) -> None:
         hub.broadcast("customer:", protocol.availability_event(available, count).frame())
 
+    pusher = AvailabilityPusher(push_availability)
     presence = Presence(
         valkey,
         keys,
         ActiveSessions(db.sessionmaker),
         ttl=float(settings.presence_ttl_seconds),
         capacity=ConfigSnapshot.defaults().max_customers_per_mitra,
-        on_availability=push_availability,
+        on_availability=pusher.update,
     )
     hub.on_open(presence.on_socket_open)
     hub.on_close(presence.on_socket_close)
