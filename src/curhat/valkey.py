@@ -25,8 +25,9 @@ class Keys:
 
     # pub/sub
     @property
-    def events_channel(self) -> str:
-        return f"{self.prefix}events"
+    def events_channel_prefix(self) -> str:
+        """Per-recipient shard channels: ``<prefix>ev:customer:<id>``, ``<prefix>ev:mitra:<id>``."""
+        return f"{self.prefix}ev:"
 
     @property
     def config_channel(self) -> str:
