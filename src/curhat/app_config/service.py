@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 MAX_AGE = 10.0
 
 
+class ConfigKeyNotFound(NotFound):
+    code = "config_key_not_found"
+    message = "Kunci pengaturan tidak dikenal."
+
+
 @dataclass(frozen=True)
 class ConfigSnapshot:
     """Every business setting at one moment, typed (``definitions.CONFIG_KEYS`` has the ranges)."""
@@ -118,14 +123,14 @@ class ConfigService:
     ) -> AppConfig:
         definition = CONFIG_KEYS.get(key)
         if definition is None:
-            raise NotFound("Unknown config key.", code="config_key_not_found")
+            raise ConfigKeyNotFound()
         try:
             value = definition.parse(raw)
         except ValueError as exc:
             raise ValidationFailed([{"field": "value", "message": str(exc)}]) from None
         row = await repository.set_value(session, key, str(value), operator_id)
         if row is None:
-            raise NotFound("Unknown config key.", code="config_key_not_found")
+            raise ConfigKeyNotFound()
         after_commit(session, self.publish_invalidation)
         return row
 
