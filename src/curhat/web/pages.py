@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from curhat.web import site
 from curhat.web.customer import pages as customer_pages
+from curhat.web.mitra import pages as mitra_pages
 
 _SHELL = """<!doctype html><html lang="id"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
@@ -21,10 +22,7 @@ def mount_public(app: FastAPI) -> None:
     web = site.Web()
     site.install(app, web)
     customer_pages.mount(app, web)
-
-    @app.get("/mitra/", include_in_schema=False)
-    async def mitra_home() -> HTMLResponse:
-        return _page("Curhat — Bestie", "Aplikasi bestie sedang disiapkan.")
+    mitra_pages.mount(app, web)
 
 
 def mount_internal(app: FastAPI) -> None:
