@@ -1,5 +1,8 @@
 """Extensions: charged at approval; an unanswered one follows the configured default,
-and auto-approves only while the mitra is still connected and online."""
+and auto-approves only while the mitra is still connected and online.
+
+Lock order as everywhere: payment row → extension request row → chat row.
+"""
 
 from __future__ import annotations
 
@@ -49,10 +52,10 @@ class ExtensionNotFound(NotFound):
 async def request_extension(
     session: AsyncSession, runtime: Runtime, customer_id: uuid.UUID, chat_id: uuid.UUID, payment_id: uuid.UUID
 ) -> ExtensionRequest:
+    payment = await payments.get_owned_payment_session(session, payment_id, customer_id, for_update=True)
     chat = await chat_service.get_for(session, Principal(customer_id, "customer"), chat_id, for_update=True)
     if chat.status != "active" or chat.ends_at <= datetime.now(UTC):
         raise chat_service.ChatSessionEnded()
-    payment = await payments.get_owned_payment_session(session, payment_id, customer_id, for_update=True)
     if not payment.is_extension or payment.is_free_trial or payment.chat_session_id != chat.id:
         raise InvalidExtensionPayment()
     if payment.status != "confirmed":
@@ -135,10 +138,24 @@ async def _reject(session: AsyncSession, runtime: Runtime, ext: ExtensionRequest
     )
 
 
+async def _lock_extension(
+    session: AsyncSession, ext_id: uuid.UUID, *, skip_locked: bool = False
+) -> ExtensionRequest | None:
+    """The extension request locked after its payment (the lock order); None if absent or skipped."""
+    ext = await repository.get(session, ext_id)
+    if (
+        ext is None
+        or await payments.lock_payment_session(session, ext.payment_session_id, skip_locked=skip_locked)
+        is None
+    ):
+        return None
+    return await repository.get(session, ext_id, for_update=True, skip_locked=skip_locked)
+
+
 async def respond_to_extension(
     session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, ext_id: uuid.UUID, action: str
 ) -> ExtensionRequest:
-    ext = await repository.get(session, ext_id, for_update=True)
+    ext = await _lock_extension(session, ext_id)
     chat = await chat_repository.get(session, ext.chat_session_id) if ext else None
     if ext is None or chat is None or chat.mitra_id != mitra_id:
         raise ExtensionNotFound()
@@ -152,7 +169,10 @@ async def respond_to_extension(
 
 
 async def fire_extension_deadline(runtime: Runtime, session: AsyncSession, ext_id: uuid.UUID) -> None:
-    ext = await repository.get(session, ext_id, for_update=True, skip_locked=True)
+    ext = await repository.get(session, ext_id)
+    if ext is None or ext.status != "pending" or ext.expires_at > datetime.now(UTC):
+        return
+    ext = await _lock_extension(session, ext_id, skip_locked=True)
     if ext is None or ext.status != "pending" or ext.expires_at > datetime.now(UTC):
         return
     action = (await runtime.config.get()).str("extension_default_action_on_timeout")

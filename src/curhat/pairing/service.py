@@ -2,7 +2,9 @@
 
 Every path starts from a confirmed payment session; there is no other way to search.
 The request row is locked (``FOR UPDATE``) by whoever changes it — an accept, a reject,
-a cancel, the window's deadline — so exactly one of them decides its outcome.
+a cancel, the window's deadline — so exactly one of them decides its outcome. Every one of
+them locks in the same order, payment row → request row → mitra row, so they queue and
+never deadlock (a cancel starts from the payment, so everyone does).
 """
 
 from __future__ import annotations
@@ -245,10 +247,24 @@ class Accepted:
     chat_session_id: uuid.UUID
 
 
+async def _lock_request(
+    session: AsyncSession, request_id: uuid.UUID, *, skip_locked: bool = False
+) -> PairingRequest | None:
+    """The request locked after its payment (the lock order); None if absent or skipped."""
+    req = await repository.get_request(session, request_id)
+    if (
+        req is None
+        or await payments.lock_payment_session(session, req.payment_session_id, skip_locked=skip_locked)
+        is None
+    ):
+        return None
+    return await repository.get_request(session, request_id, for_update=True, skip_locked=skip_locked)
+
+
 async def respond_to_pairing_request(
     session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, request_id: uuid.UUID, action: str
 ) -> Accepted | None:
-    req = await repository.get_request(session, request_id, for_update=True)
+    req = await _lock_request(session, request_id)
     offer = await repository.get_offer(session, req.id, mitra_id) if req else None
     if req is None or offer is None:
         raise PairingRequestNotFound()
@@ -356,7 +372,10 @@ async def fallback_to_general_blast(
 
 
 async def fire_request_window(runtime: Runtime, session: AsyncSession, request_id: uuid.UUID) -> None:
-    req = await repository.get_request(session, request_id, for_update=True, skip_locked=True)
+    req = await repository.get_request(session, request_id)
+    if req is None or req.status != "open" or req.expires_at > datetime.now(UTC):
+        return
+    req = await _lock_request(session, request_id, skip_locked=True)
     if req is None or req.status != "open" or req.expires_at > datetime.now(UTC):
         return
     if req.request_type == "returning":
