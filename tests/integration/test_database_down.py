@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from curhat.postgres import Database
 from curhat.runtime import Runtime
 from tests.fixtures.factories import make_customer
 from tests.fixtures.server import free_port
 
 
 @pytest.fixture
-def swap_database(runtime: Runtime) -> Iterator[object]:
-    original, swapped = runtime.db, []
+async def swap_database(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[object]:
+    """Point the running app's sessions at a PostgreSQL that is not there."""
+    engines: list[AsyncEngine] = []
 
     def swap(url: str) -> None:
-        swapped.append(Database(url))
-        runtime.db = swapped[-1]
+        engines.append(create_async_engine(url))
+        monkeypatch.setattr(runtime.db, "sessionmaker", async_sessionmaker(engines[-1]))
 
     yield swap
-    runtime.db = original
+    for engine in engines:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,7 @@ async def test_an_unexpected_error_is_a_500_envelope_with_the_request_id(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(runtime, "transaction", broken)
+    monkeypatch.setattr(runtime.db, "sessionmaker", broken)
     # The in-process transport re-raises whatever escapes the app, as uvicorn would (and then
     # drops the keep-alive connection): the answer must come from the app itself.
     r = await public.get(f"/api/client/payment-sessions/{uuid.uuid4()}", headers=customer.headers)

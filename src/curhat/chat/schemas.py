@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from curhat.validation import reject_control_chars
+from curhat.kit.validation import reject_control_chars
 
 
 class Party(BaseModel):
@@ -37,6 +37,9 @@ class ChatSessionOut(BaseModel):
 
 class ChatSessionDetailOut(ChatSessionOut):
     pending_extension: PendingExtensionOut | None
+    # Read receipts survive a reload: the last message each side has read (``chat.read``).
+    customer_read_up_to: uuid.UUID | None = None
+    mitra_read_up_to: uuid.UUID | None = None
 
 
 class ChatSessionListOut(BaseModel):
@@ -75,7 +78,3 @@ class EndOut(BaseModel):
     id: uuid.UUID
     status: str
     end_reason: str | None
-
-
-class WsSendIn(MessageIn):
-    chat_session_id: uuid.UUID

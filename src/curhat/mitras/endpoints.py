@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from curhat.auth.deps import CurrentMitra
+from curhat.deps import ConfigDep, PresenceDep
 from curhat.mitras import status
 from curhat.postgres import SessionDep
 
@@ -40,15 +41,18 @@ class MitraMeOut(BaseModel):
     },
 )
 async def set_status(
-    body: StatusIn, principal: CurrentMitra, session: SessionDep, request: Request
+    body: StatusIn, principal: CurrentMitra, session: SessionDep, presence: PresenceDep
 ) -> StatusOut:
-    runtime = request.app.state.runtime
-    return StatusOut(online=await status.set_mitra_online(session, runtime, principal.id, body.online))
+    """Go online (needs a live WebSocket and an active account) or offline."""
+    return StatusOut(online=await status.set_mitra_online(session, presence, principal.id, body.online))
 
 
 @router.get("/me", responses={401: {"description": "unauthorized"}})
-async def me(principal: CurrentMitra, session: SessionDep, request: Request) -> MitraMeOut:
-    s = await status.mitra_status(session, request.app.state.runtime, principal.id)
+async def me(
+    principal: CurrentMitra, session: SessionDep, presence: PresenceDep, config: ConfigDep
+) -> MitraMeOut:
+    """The mitra's own profile: online state, active chats and capacity."""
+    s = await status.mitra_status(session, presence, config, principal.id)
     return MitraMeOut(
         id=s.mitra.id,
         phone=s.mitra.phone,

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from curhat.internal.schemas import Page
+from curhat.kit.pagination import Page
 from curhat.models import Mitra
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.app_config.service import ConfigSnapshot
 from curhat.errors import Conflict, Forbidden, Unauthorized
 from curhat.models import Mitra
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
+from curhat.presence.service import Presence
 
 
 class NotConnected(Conflict):
@@ -41,23 +39,25 @@ async def _mitra(session: AsyncSession, mitra_id: uuid.UUID, *, share_lock: bool
 
 
 async def set_mitra_online(
-    session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, online: bool
+    session: AsyncSession, presence: Presence, mitra_id: uuid.UUID, online: bool
 ) -> bool:
     """Online needs an active account and a live WebSocket (409 ``not_connected``)."""
     if not online:
-        await runtime.presence.set_offline(mitra_id)
+        await presence.set_offline(mitra_id)
         return False
     # FOR SHARE: a deactivation committing now waits for us, and its set_offline runs after ours.
     mitra = await _mitra(session, mitra_id, share_lock=True)
     if not mitra.is_active:
         raise MitraInactive()
-    if not await runtime.presence.set_online(mitra_id):
+    if not await presence.set_online(mitra_id):
         raise NotConnected()
     return True
 
 
-async def mitra_status(session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID) -> MitraStatus:
+async def mitra_status(
+    session: AsyncSession, presence: Presence, config: ConfigSnapshot, mitra_id: uuid.UUID
+) -> MitraStatus:
     mitra = await _mitra(session, mitra_id)
-    capacity = (await runtime.config.get()).int("max_customers_per_mitra")
-    online = mitra.is_active and await runtime.presence.is_online(mitra_id)
-    return MitraStatus(mitra, online, await runtime.presence.active_count(mitra_id), capacity)
+    capacity = config.max_customers_per_mitra
+    online = mitra.is_active and await presence.is_online(mitra_id)
+    return MitraStatus(mitra, online, await presence.active_count(mitra_id), capacity)
