@@ -14,6 +14,7 @@ import uvicorn
 from curhat.app import create_internal_app, create_public_app
 from curhat.config import Settings
 from curhat.runtime import Runtime, running, start_domain_services
+from curhat.wsproto import TRANSPORT_MAX_FRAME_BYTES, WebSocketProtocol
 
 
 class _Server(uvicorn.Server):
@@ -31,11 +32,10 @@ def _uvicorn_config(app: object, host: str, port: int) -> uvicorn.Config:
         port=port,
         loop="none",
         http="httptools",
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         # Per-message deflate costs ~50 KiB per idle socket; chat frames are small.
         ws_per_message_deflate=False,
-        # Above the 8 KiB protocol limit, so /ws itself closes oversized frames with 4400.
-        ws_max_size=16 * 1024,
+        ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
         lifespan="off",
         access_log=False,
         log_config=None,
