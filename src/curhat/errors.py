@@ -130,6 +130,12 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def on_overflow(request: Request, exc: Exception) -> JSONResponse:
+        # A date or number from the request that no column can hold (checked where it is parsed;
+        # this is the backstop, so it is never a 500).
+        return error_response(ValidationFailed([], "Nilai di luar rentang yang didukung."))
+
+    app.add_exception_handler(OverflowError, on_overflow)
     app.add_exception_handler(CurhatError, on_curhat_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
