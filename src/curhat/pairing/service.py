@@ -130,7 +130,8 @@ async def _open_blast(
         request_type=RequestType.BLAST,
         targeted_mitra_id=None,
         created_at=now,
-        expires_at=now + timedelta(seconds=config.pairing_blast_timeout_seconds),
+        # Capped at the payment's expiry: an offer accepted after it could not be paid for.
+        expires_at=min(now + timedelta(seconds=config.pairing_blast_timeout_seconds), payment.expires_at),
     )
     candidates = await repository.active_mitra_ids(session, await presence.online_mitras_below_capacity())
     offered = await repository.add_offers(session, req.id, candidates)
@@ -191,7 +192,9 @@ async def create_targeted_pairing_request(
         request_type=RequestType.RETURNING,
         targeted_mitra_id=mitra_id,
         created_at=now,
-        expires_at=now + timedelta(seconds=config.returning_chat_confirmation_timeout_seconds),
+        expires_at=min(
+            now + timedelta(seconds=config.returning_chat_confirmation_timeout_seconds), payment.expires_at
+        ),
     )
     await repository.add_offers(session, req.id, [mitra_id])
     name = await repository.customer_name(session, customer_id)
