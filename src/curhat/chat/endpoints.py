@@ -5,7 +5,7 @@ No `from __future__ import annotations` here: the per-role routes use a local
 """
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -61,10 +61,11 @@ def _routes(prefix: str, principal_dep: Any, tag: str) -> APIRouter:
         session: SessionDep,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        status: Annotated[Literal["active", "ended"] | None, Query(description="only this status")] = None,
     ) -> ChatSessionListOut:
         """This side's chat sessions, newest first, with the other party's name."""
         key = {"customer_id": principal.id} if principal.role == "customer" else {"mitra_id": principal.id}
-        rows, total = await repository.list_for(session, limit=limit, offset=offset, **key)
+        rows, total = await repository.list_for(session, limit=limit, offset=offset, status=status, **key)
         return ChatSessionListOut(rows=[_out(c, u, m, principal.role) for c, u, m in rows], total=total)
 
     @r.get("/chat-sessions/{chat_session_id}")

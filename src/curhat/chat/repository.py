@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,8 +71,11 @@ async def list_for(
     mitra_id: uuid.UUID | None = None,
     limit: int,
     offset: int,
+    status: str | None = None,
 ) -> tuple[list[tuple[ChatSession, User, Mitra]], int]:
     cond = ChatSession.customer_id == customer_id if customer_id else ChatSession.mitra_id == mitra_id
+    if status is not None:
+        cond = and_(cond, ChatSession.status == status)
     total = int(await session.scalar(select(func.count()).select_from(ChatSession).where(cond)) or 0)
     stmt = (
         select(ChatSession, User, Mitra)

@@ -33,3 +33,16 @@ def in_utc_range(value: datetime) -> datetime:
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(in_utc_range)]
+
+
+MESSAGE_MAX_CHARS = 2000
+
+
+def message_body(value: str) -> str:
+    """A chat message's text: no control characters, not blank, at most 2000 characters."""
+    reject_control_chars(value)
+    if not value.strip():
+        raise ValueError("Pesan tidak boleh kosong.")
+    if len(value) > MESSAGE_MAX_CHARS:
+        raise ValueError("Pesan maksimal 2000 karakter.")
+    return value
