@@ -25,11 +25,16 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _uvicorn_config(app: object, host: str, port: int) -> uvicorn.Config:
+def _uvicorn_config(
+    app: object, host: str, port: int, *, forwarded_allow_ips: str = "127.0.0.1"
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
         port=port,
+        # The client address (login limits, logs) from X-Forwarded-For, only from these proxies.
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         loop="none",
         http="httptools",
         ws=WebSocketProtocol,
@@ -48,10 +53,20 @@ async def serve(settings: Settings) -> None:
         await bootstrap(runtime)
         await start_domain_services(runtime)
         public = _Server(
-            _uvicorn_config(create_public_app(runtime), settings.public_host, settings.public_port)
+            _uvicorn_config(
+                create_public_app(runtime),
+                settings.public_host,
+                settings.public_port,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+            )
         )
         internal = _Server(
-            _uvicorn_config(create_internal_app(runtime), settings.internal_host, settings.internal_port)
+            _uvicorn_config(
+                create_internal_app(runtime),
+                settings.internal_host,
+                settings.internal_port,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+            )
         )
         loop = asyncio.get_running_loop()
 
