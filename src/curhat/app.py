@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -26,15 +27,35 @@ from curhat.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-_DEPENDENCY_DOWN = (
+_DEPENDENCY_DOWN: tuple[type[Exception], ...] = (
     OperationalError,
     InterfaceError,
     PoolTimeout,
-    ConnectionRefusedError,
-    ConnectionResetError,
+    # Raised raw by asyncpg while (re)connecting: FileNotFoundError when the embedded server's
+    # Unix socket vanished, ConnectionRefusedError, TimeoutError, other socket errors.
+    OSError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
     ValkeyConnectionError,
     ValkeyTimeout,
 )
+
+
+def dependency_down(exc: BaseException) -> bool:
+    """PostgreSQL or Valkey unreachable, however the driver words it (→ 503 + Retry-After)."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the exception, what SQLAlchemy wrapped, what caused that
+        if seen is None:
+            return False
+        if isinstance(seen, _DEPENDENCY_DOWN):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -101,9 +122,8 @@ def _base_app(runtime: Runtime, title: str, listener: str) -> FastAPI:
         return error_response(ServiceUnavailable())
 
     async def on_dbapi(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, DBAPIError)
-        if exc.connection_invalidated:
-            return error_response(ServiceUnavailable())
+        if dependency_down(exc):
+            return await on_dependency_down(request, exc)
         return await on_unexpected(request, exc)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -114,7 +134,9 @@ def _base_app(runtime: Runtime, title: str, listener: str) -> FastAPI:
         app.add_exception_handler(exc_type, on_dependency_down)
     app.add_exception_handler(DBAPIError, on_dbapi)
     app.add_exception_handler(Exception, on_unexpected)
-    app.add_middleware(RequestMiddleware, listener=listener, metrics=runtime.metrics)
+    app.add_middleware(
+        RequestMiddleware, listener=listener, metrics=runtime.metrics, unavailable=dependency_down
+    )
     return app
 
 

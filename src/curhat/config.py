@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MisconfiguredDeployment(ValueError):
+    """Settings that would run, but not as a working deployment (refused at start-up)."""
 
 
 class Settings(BaseSettings):
@@ -42,6 +47,28 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=300, ge=1)
     log_level: str = "INFO"
     log_json: bool = True
+    # Addresses (comma-separated IPs or networks, or "*") whose X-Forwarded-For/-Proto are
+    # believed: the reverse proxy's. Anyone else's are ignored (the per-address login limit).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # The address users type (https://curhat.example.com): its origin may open /ws.
+    public_url: str | None = None
+    # With an external PostgreSQL, the embedded Valkey only on purpose (a single instance).
+    allow_embedded_valkey: bool = False
+
+    def check_deployment(self) -> None:
+        """An external database means several instances may share it: each then needs the
+        shared Valkey (events, presence) and the same JWT secret, or they silently disagree."""
+        if not self.database_url:
+            return
+        missing = []
+        if not self.valkey_url and not self.allow_embedded_valkey:
+            missing.append("CURHAT_VALKEY_URL (or CURHAT_ALLOW_EMBEDDED_VALKEY=true for a single instance)")
+        if not self.jwt_secret:
+            missing.append("CURHAT_JWT_SECRET (the same on every instance)")
+        if missing:
+            raise MisconfiguredDeployment(
+                "CURHAT_DATABASE_URL is set, so this is a deployment; also set " + " and ".join(missing)
+            )
 
     @property
     def cc_origin_list(self) -> list[str]:
@@ -49,7 +76,11 @@ class Settings(BaseSettings):
 
     @property
     def ws_origin_list(self) -> list[str]:
-        return [o.strip() for o in self.ws_origins.split(",") if o.strip()]
+        extra = [o.strip() for o in self.ws_origins.split(",") if o.strip()]
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            extra.insert(0, f"{parts.scheme}://{parts.netloc}")
+        return extra
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, else one generated once and kept in the data directory."""

@@ -165,8 +165,20 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         server = self._server
         if server is not None:
+            _forget_dead_handles(server)
             server.cleanup()  # type: ignore[attr-defined]
             self._server = None
+
+
+def _forget_dead_handles(server: object) -> None:
+    """pgserver stops the server when the last pid in its handle list leaves; a SIGKILLed
+    sibling never leaves, so its pid is dropped here (as EmbeddedValkey does for its users)."""
+    handles = server.global_process_id_list  # type: ignore[attr-defined]
+    with server._lock:  # type: ignore[attr-defined]  # pgserver's own inter-process lock
+        pids = handles.get()
+        alive = [p for p in pids if p == os.getpid() or _pid_alive(p)]
+        if alive != pids:
+            handles.put(alive)
 
 
 def _create_database(server: object, name: str) -> None:

@@ -102,8 +102,18 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+BODY_NOT_JSON = "Isi permintaan bukan JSON yang valid."
+
+
 def validation_fields(errors: Any) -> list[dict[str, str]]:
-    return [{"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in errors]
+    fields = []
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            # FastAPI puts the character position in ``loc``; that is not a field.
+            fields.append({"field": "body", "message": BODY_NOT_JSON})
+        else:
+            fields.append({"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", ""))})
+    return fields
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -123,6 +133,9 @@ def install_error_handlers(app: FastAPI) -> None:
             413: "payload_too_large",
             401: "unauthorized",
         }
+        if exc.status_code == 400:
+            # FastAPI could not parse the body at all (e.g. JSON nested thousands deep).
+            return error_response(ValidationFailed([{"field": "body", "message": BODY_NOT_JSON}]))
         code = codes.get(exc.status_code, "http_error")
         return JSONResponse(
             {"error": code, "message": str(exc.detail)},
@@ -130,6 +143,12 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def on_overflow(request: Request, exc: Exception) -> JSONResponse:
+        # A date or number from the request that no column can hold (checked where it is parsed;
+        # this is the backstop, so it is never a 500).
+        return error_response(ValidationFailed([], "Nilai di luar rentang yang didukung."))
+
+    app.add_exception_handler(OverflowError, on_overflow)
     app.add_exception_handler(CurhatError, on_curhat_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -16,8 +18,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
+_SECRETS = (
+    # /ws?token=… in uvicorn's handshake lines, and any other query string or form body.
+    (re.compile(r"(?i)\b((?:access_|refresh_|id_)?token|password|secret)=[^&\s\"'#;]+"), r"\1=[redacted]"),
+    (re.compile(r"(?i)\b(bearer)\s+[\w.~+/=-]+"), r"\1 [redacted]"),
+    # A JWT anywhere else (an exception message, a header dump at DEBUG).
+    (re.compile(r"\beyJ[\w-]*\.eyJ[\w-]*\.[\w-]*"), "[redacted-jwt]"),
+)
+
+
+def redact(text: str) -> str:
+    """Login tokens and passwords never reach a log line, whatever logger wrote it."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        return redact(self._format(record))
+
+    def _format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname.lower(),
@@ -38,7 +64,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str, as_json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s %(message)s")
+        JsonFormatter() if as_json else RedactingFormatter("%(levelname)s %(name)s %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -64,6 +90,9 @@ class Metrics:
 
 
 access_log = logging.getLogger("curhat.access")
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "5"
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -71,10 +100,17 @@ MAX_BODY_BYTES = 64 * 1024
 class RequestMiddleware:
     """Request id, access log, metrics, and the 64 KiB body limit, as one pure ASGI layer."""
 
-    def __init__(self, app: ASGIApp, listener: str, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        listener: str,
+        metrics: Metrics,
+        unavailable: Callable[[BaseException], bool] = lambda exc: False,
+    ) -> None:
         self.app = app
         self.listener = listener
         self.metrics = metrics
+        self.unavailable = unavailable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,20 +142,28 @@ class RequestMiddleware:
                     return {"type": "http.disconnect"}
             return message
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if too_large:
                 return
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
             await self.app(scope, limited_receive, send_with_id)
-        except Exception:
-            if not too_large:
-                raise
+        except Exception as exc:
+            if too_large:
+                pass
+            elif started:
+                raise  # half an answer went out: only closing the connection ends it
+            else:
+                # Answered here rather than re-raised, so uvicorn keeps the keep-alive connection
+                # and the answer carries the request id.
+                status = await _answer_error(send, rid, exc, unavailable=self.unavailable(exc))
         finally:
             elapsed = time.perf_counter() - start
             self.metrics.requests.labels(self.listener, scope["method"], str(status)).inc()
@@ -143,6 +187,35 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+async def _answer_error(send: Send, rid: str, exc: Exception, *, unavailable: bool) -> int:
+    if unavailable:
+        log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
+        status, headers = 503, [(b"retry-after", RETRY_AFTER_SECONDS.encode())]
+        payload = {
+            "error": "service_unavailable",
+            "message": "A dependency is unavailable; try again shortly.",
+        }
+    else:
+        log.error("unhandled error", exc_info=exc)
+        status, headers = 500, []
+        payload = {"error": "internal_error", "message": "Internal server error."}
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", rid.encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+    return status
 
 
 async def _too_large(send: Send, rid: str) -> None:

@@ -78,6 +78,15 @@ async def test_oversized_frame_closes_4400(live: LiveServer, runtime: Runtime) -
     assert await ws.closed() == protocol.CLOSE_FRAME_TOO_BIG
 
 
+async def test_frame_over_the_transport_limit_closes_4400_too(live: LiveServer, runtime: Runtime) -> None:
+    """Over 16 KiB the transport refuses the frame before /ws reads it: same documented code."""
+    customer = await make_customer(runtime)
+    ws = await WsClient.open(live.ws_url, customer.token)
+    await ws.ping()
+    await ws.conn.send(json.dumps({"type": "ping", "pad": "a" * (64 * 1024)}))
+    assert await ws.closed() == protocol.CLOSE_FRAME_TOO_BIG
+
+
 async def test_bad_frames_get_error_events_and_socket_stays(live: LiveServer, runtime: Runtime) -> None:
     customer = await make_customer(runtime)
     ws = await WsClient.open(live.ws_url, customer.token)

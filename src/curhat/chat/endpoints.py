@@ -5,7 +5,6 @@ No `from __future__ import annotations` here: the per-role routes use a local
 """
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -26,6 +25,7 @@ from curhat.chat.schemas import (
     PendingExtensionOut,
 )
 from curhat.deps import PresenceDep
+from curhat.kit.validation import UtcDateTime
 from curhat.models import ChatSession, Mitra, User
 from curhat.postgres import SessionDep
 
@@ -96,7 +96,7 @@ def _routes(prefix: str, principal_dep: Any, tag: str) -> APIRouter:
         chat_session_id: uuid.UUID,
         principal: Current,
         session: SessionDep,
-        before: datetime | None = None,
+        before: UtcDateTime | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> MessageListOut:
         """Messages of a chat, newest first; page back with `before`."""

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from curhat.config import Settings
+from curhat.config import MisconfiguredDeployment, Settings
 from curhat.embedded import EmbeddedServers
 from curhat.observability import configure_logging
 from curhat.postgres import Database
@@ -74,6 +74,11 @@ def serve(
     from curhat.cli.serve import serve as run_serve
 
     settings = _settings(public_port=public_port, internal_port=internal_port, data_dir=data_dir)
+    try:
+        settings.check_deployment()
+    except MisconfiguredDeployment as exc:
+        typer.echo(f"curhat serve: {exc}", err=True)
+        raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_json)
     settings, embedded = _prepare(settings)
     try:

@@ -14,6 +14,7 @@ import uvicorn
 from curhat.app import create_internal_app, create_public_app
 from curhat.config import Settings
 from curhat.runtime import Runtime, running, start_domain_services
+from curhat.wsproto import TRANSPORT_MAX_FRAME_BYTES, WebSocketProtocol
 
 
 class _Server(uvicorn.Server):
@@ -24,18 +25,22 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _uvicorn_config(app: object, host: str, port: int) -> uvicorn.Config:
+def _uvicorn_config(
+    app: object, host: str, port: int, *, forwarded_allow_ips: str = "127.0.0.1"
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
         port=port,
+        # The client address (login limits, logs) from X-Forwarded-For, only from these proxies.
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
         loop="none",
         http="httptools",
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         # Per-message deflate costs ~50 KiB per idle socket; chat frames are small.
         ws_per_message_deflate=False,
-        # Above the 8 KiB protocol limit, so /ws itself closes oversized frames with 4400.
-        ws_max_size=16 * 1024,
+        ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
         lifespan="off",
         access_log=False,
         log_config=None,
@@ -48,10 +53,20 @@ async def serve(settings: Settings) -> None:
         await bootstrap(runtime)
         await start_domain_services(runtime)
         public = _Server(
-            _uvicorn_config(create_public_app(runtime), settings.public_host, settings.public_port)
+            _uvicorn_config(
+                create_public_app(runtime),
+                settings.public_host,
+                settings.public_port,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+            )
         )
         internal = _Server(
-            _uvicorn_config(create_internal_app(runtime), settings.internal_host, settings.internal_port)
+            _uvicorn_config(
+                create_internal_app(runtime),
+                settings.internal_host,
+                settings.internal_port,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+            )
         )
         loop = asyncio.get_running_loop()
 

@@ -32,7 +32,8 @@ async def get(
 ) -> ExtensionRequest | None:
     stmt = select(ExtensionRequest).where(ExtensionRequest.id == ext_id)
     if for_update:
-        stmt = stmt.with_for_update(skip_locked=skip_locked)
+        # Locked reads refresh a row this session may have read before taking the lock.
+        stmt = stmt.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
 
 

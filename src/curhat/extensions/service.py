@@ -1,5 +1,8 @@
 """Extensions: charged at approval; an unanswered one follows the configured default,
-and auto-approves only while the mitra is still connected and online."""
+and auto-approves only while the mitra is still connected and online.
+
+Lock order as everywhere: payment row → extension request row → chat row.
+"""
 
 from __future__ import annotations
 
@@ -61,10 +64,10 @@ async def request_extension(
     chat_id: uuid.UUID,
     payment_id: uuid.UUID,
 ) -> ExtensionRequest:
+    payment = await payments.get_owned_payment_session(session, payment_id, customer_id, for_update=True)
     chat = await chat_service.get_for(session, Principal(customer_id, "customer"), chat_id, for_update=True)
     if chat.status != ChatStatus.ACTIVE or chat.ends_at <= datetime.now(UTC):
         raise chat_service.ChatSessionEnded()
-    payment = await payments.get_owned_payment_session(session, payment_id, customer_id, for_update=True)
     if not payment.is_extension or payment.is_free_trial or payment.chat_session_id != chat.id:
         raise InvalidExtensionPayment()
     if payment.status != PaymentStatus.CONFIRMED:
@@ -133,6 +136,20 @@ async def _reject(session: AsyncSession, ext: ExtensionRequest, resolution: Reso
     )
 
 
+async def _lock_extension(
+    session: AsyncSession, ext_id: uuid.UUID, *, skip_locked: bool = False
+) -> ExtensionRequest | None:
+    """The extension request locked after its payment (the lock order); None if absent or skipped."""
+    ext = await repository.get(session, ext_id)
+    if (
+        ext is None
+        or await payments.lock_payment_session(session, ext.payment_session_id, skip_locked=skip_locked)
+        is None
+    ):
+        return None
+    return await repository.get(session, ext_id, for_update=True, skip_locked=skip_locked)
+
+
 async def respond_to_extension(
     session: AsyncSession,
     config: ConfigSnapshot,
@@ -140,7 +157,7 @@ async def respond_to_extension(
     ext_id: uuid.UUID,
     action: ExtensionAction,
 ) -> ExtensionRequest:
-    ext = await repository.get(session, ext_id, for_update=True)
+    ext = await _lock_extension(session, ext_id)
     chat = await chat_repository.get(session, ext.chat_session_id) if ext else None
     if ext is None or chat is None or chat.mitra_id != mitra_id:
         raise ExtensionNotFound()
@@ -159,7 +176,10 @@ async def respond_to_extension(
 async def fire_extension_deadline(
     session: AsyncSession, config: ConfigSnapshot, presence: Presence, ext_id: uuid.UUID
 ) -> None:
-    ext = await repository.get(session, ext_id, for_update=True, skip_locked=True)
+    ext = await repository.get(session, ext_id)
+    if ext is None or ext.status != ExtensionStatus.PENDING or ext.expires_at > datetime.now(UTC):
+        return
+    ext = await _lock_extension(session, ext_id, skip_locked=True)
     if ext is None or ext.status != ExtensionStatus.PENDING or ext.expires_at > datetime.now(UTC):
         return
     if config.extension_default_action_on_timeout == DefaultAction.AUTO_REJECT:

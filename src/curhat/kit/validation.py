@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 
 def has_control_chars(value: str, *, allow: str = "\n\t") -> bool:
@@ -15,6 +19,20 @@ def reject_control_chars(value: str) -> str:
     if has_control_chars(value):
         raise ValueError("Tidak boleh berisi karakter kontrol.")
     return value
+
+
+def in_utc_range(value: datetime) -> datetime:
+    """For Pydantic: an instant PostgreSQL can store once moved to UTC (0001-01-01T00:00+14:00
+    is in year 0 in UTC); out of range raises ValueError, so the API answers 400."""
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Waktu di luar rentang yang didukung.") from None
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(in_utc_range)]
 
 
 MESSAGE_MAX_CHARS = 2000

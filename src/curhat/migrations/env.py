@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -14,9 +14,15 @@ from curhat.models import Base
 target_metadata = Base.metadata
 
 
+# Any fixed 64-bit key: instances starting together migrate one after the other; the later
+# ones then find the chain applied (the version is read after the lock is held).
+MIGRATION_LOCK_KEY = 0x6375726861746D67  # "curhatmg"
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata)
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

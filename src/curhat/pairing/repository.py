@@ -63,7 +63,8 @@ async def get_request(
 ) -> PairingRequest | None:
     stmt = select(PairingRequest).where(PairingRequest.id == request_id)
     if for_update:
-        stmt = stmt.with_for_update(skip_locked=skip_locked)
+        # Locked reads refresh a row this session may have read before taking the lock.
+        stmt = stmt.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
 
 

@@ -2,7 +2,9 @@
 
 Every path starts from a confirmed payment session; there is no other way to search.
 The request row is locked (``FOR UPDATE``) by whoever changes it — an accept, a reject,
-a cancel, the window's deadline — so exactly one of them decides its outcome.
+a cancel, the window's deadline — so exactly one of them decides its outcome. Every one of
+them locks in the same order, payment row → request row → mitra row, so they queue and
+never deadlock (a cancel starts from the payment, so everyone does).
 """
 
 from __future__ import annotations
@@ -128,7 +130,8 @@ async def _open_blast(
         request_type=RequestType.BLAST,
         targeted_mitra_id=None,
         created_at=now,
-        expires_at=now + timedelta(seconds=config.pairing_blast_timeout_seconds),
+        # Capped at the payment's expiry: an offer accepted after it could not be paid for.
+        expires_at=min(now + timedelta(seconds=config.pairing_blast_timeout_seconds), payment.expires_at),
     )
     candidates = await repository.active_mitra_ids(session, await presence.online_mitras_below_capacity())
     offered = await repository.add_offers(session, req.id, candidates)
@@ -189,7 +192,9 @@ async def create_targeted_pairing_request(
         request_type=RequestType.RETURNING,
         targeted_mitra_id=mitra_id,
         created_at=now,
-        expires_at=now + timedelta(seconds=config.returning_chat_confirmation_timeout_seconds),
+        expires_at=min(
+            now + timedelta(seconds=config.returning_chat_confirmation_timeout_seconds), payment.expires_at
+        ),
     )
     await repository.add_offers(session, req.id, [mitra_id])
     name = await repository.customer_name(session, customer_id)
@@ -264,6 +269,20 @@ class Accepted:
     chat_session_id: uuid.UUID
 
 
+async def _lock_request(
+    session: AsyncSession, request_id: uuid.UUID, *, skip_locked: bool = False
+) -> PairingRequest | None:
+    """The request locked after its payment (the lock order); None if absent or skipped."""
+    req = await repository.get_request(session, request_id)
+    if (
+        req is None
+        or await payments.lock_payment_session(session, req.payment_session_id, skip_locked=skip_locked)
+        is None
+    ):
+        return None
+    return await repository.get_request(session, request_id, for_update=True, skip_locked=skip_locked)
+
+
 async def respond_to_pairing_request(
     session: AsyncSession,
     config: ConfigSnapshot,
@@ -272,7 +291,7 @@ async def respond_to_pairing_request(
     request_id: uuid.UUID,
     action: OfferAction,
 ) -> Accepted | None:
-    req = await repository.get_request(session, request_id, for_update=True)
+    req = await _lock_request(session, request_id)
     offer = await repository.get_offer(session, req.id, mitra_id) if req else None
     if req is None or offer is None:
         raise PairingRequestNotFound()
@@ -390,7 +409,10 @@ async def fallback_to_general_blast(
 
 
 async def fire_request_window(session: AsyncSession, presence: Presence, request_id: uuid.UUID) -> None:
-    req = await repository.get_request(session, request_id, for_update=True, skip_locked=True)
+    req = await repository.get_request(session, request_id)
+    if req is None or req.status != RequestStatus.OPEN or req.expires_at > datetime.now(UTC):
+        return
+    req = await _lock_request(session, request_id, skip_locked=True)
     if req is None or req.status != RequestStatus.OPEN or req.expires_at > datetime.now(UTC):
         return
     cause = (

@@ -24,12 +24,13 @@ async def get(
     *,
     customer_id: uuid.UUID | None = None,
     for_update: bool = False,
+    skip_locked: bool = False,
 ) -> PaymentSession | None:
     stmt = select(PaymentSession).where(PaymentSession.id == payment_session_id)
     if customer_id is not None:
         stmt = stmt.where(PaymentSession.customer_id == customer_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(skip_locked=skip_locked)
     stmt = stmt.execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
 

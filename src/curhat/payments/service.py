@@ -59,6 +59,7 @@ __all__ = [
     "fail_payment_session",
     "get_owned_payment_session",
     "get_payment_detail",
+    "lock_payment_session",
     "revive_for_fallback",
     "void_payment_session",
 ]
@@ -133,6 +134,14 @@ async def get_owned_payment_session(
     if payment is None:
         raise PaymentSessionNotFound()
     return payment
+
+
+async def lock_payment_session(
+    session: AsyncSession, payment_session_id: uuid.UUID, *, skip_locked: bool = False
+) -> PaymentSession | None:
+    """Lock the row first: payment → request (pairing or extension) → chat → mitra is the one lock
+    order of every transaction that touches more than one of them (docs/decisions.md)."""
+    return await repository.get(session, payment_session_id, for_update=True, skip_locked=skip_locked)
 
 
 async def confirm_payment_session(
