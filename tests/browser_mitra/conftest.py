@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.browser.actors import Backoffice
 from tests.fixtures.browser import PHONE
@@ -57,6 +57,10 @@ PAGE_HOOKS = """
 """
 
 OpenPage = Callable[..., Awaitable[Page]]
+
+# Two apps and a server share two cores with everything else a CI machine runs: an event
+# crossing from one app to the other gets more than the default 5 s before a check fails.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture
