@@ -24,6 +24,7 @@ from curhat.postgres import Database, Transactions
 from curhat.presence.repository import ActiveSessions
 from curhat.presence.service import Presence
 from curhat.realtime import protocol
+from curhat.realtime.availability_push import AvailabilityPusher
 from curhat.realtime.bus import EventBus
 from curhat.realtime.commands import CommandRegistry
 from curhat.realtime.connection import SocketServer, own_origins
@@ -78,7 +79,10 @@ class Runtime:
         self.deadlines.cancel_all()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:  # never hang a shutdown on a loop that ignores cancellation
+                log.error("background task %s did not stop", task.get_name())
         self._tasks.clear()
         await self.valkey.aclose()
         await self.db.dispose()
@@ -111,13 +115,14 @@ def build_runtime(settings: Settings) -> Runtime:
     def push_availability(available: bool, count: int) -> None:
         hub.broadcast("customer:", protocol.availability_event(available, count).frame())
 
+    pusher = AvailabilityPusher(push_availability)
     presence = Presence(
         valkey,
         keys,
         ActiveSessions(db.sessionmaker),
         ttl=float(settings.presence_ttl_seconds),
         capacity=ConfigSnapshot.defaults().max_customers_per_mitra,
-        on_availability=push_availability,
+        on_availability=pusher.update,
     )
     hub.on_open(presence.on_socket_open)
     hub.on_close(presence.on_socket_close)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from curhat.kit.validation import reject_control_chars
+from curhat.kit.validation import message_body
 
 
 class Party(BaseModel):
@@ -66,12 +66,7 @@ class MessageIn(BaseModel):
     @field_validator("body")
     @classmethod
     def _body(cls, v: str) -> str:
-        reject_control_chars(v)
-        if not v.strip():
-            raise ValueError("Pesan tidak boleh kosong.")
-        if len(v) > 2000:
-            raise ValueError("Pesan maksimal 2000 karakter.")
-        return v
+        return message_body(v)
 
 
 class EndOut(BaseModel):

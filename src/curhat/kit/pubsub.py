@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 # Short waits: a read blocked longer than the client's socket timeout would raise.
 READ_TIMEOUT = 1.0
+CLOSE_TIMEOUT = 2.0
 
 
 async def subscribe_forever(
@@ -50,5 +51,6 @@ async def subscribe_forever(
             log.warning("%s lost Valkey; resubscribing", name or channel, exc_info=True)
             await asyncio.sleep(retry_after)
         finally:
-            with contextlib.suppress(Exception):  # the connection may already be gone
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            # Bounded: closing a connection that is already gone (or mid-cancel) must not hang.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), CLOSE_TIMEOUT)  # type: ignore[no-untyped-call]

@@ -15,3 +15,16 @@ def reject_control_chars(value: str) -> str:
     if has_control_chars(value):
         raise ValueError("Tidak boleh berisi karakter kontrol.")
     return value
+
+
+MESSAGE_MAX_CHARS = 2000
+
+
+def message_body(value: str) -> str:
+    """A chat message's text: no control characters, not blank, at most 2000 characters."""
+    reject_control_chars(value)
+    if not value.strip():
+        raise ValueError("Pesan tidak boleh kosong.")
+    if len(value) > MESSAGE_MAX_CHARS:
+        raise ValueError("Pesan maksimal 2000 karakter.")
+    return value

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from curhat.kit.validation import reject_control_chars
+from curhat.kit.validation import message_body
 from curhat.models.enums import (
     CauseTag,
     DefaultAction,
@@ -294,12 +294,7 @@ class ChatSend(ClientCommand):
     @field_validator("body")
     @classmethod
     def _body(cls, v: str) -> str:
-        reject_control_chars(v)
-        if not v.strip():
-            raise ValueError("Pesan tidak boleh kosong.")
-        if len(v) > 2000:
-            raise ValueError("Pesan maksimal 2000 karakter.")
-        return v
+        return message_body(v)
 
 
 class ChatTypingCommand(ClientCommand):
