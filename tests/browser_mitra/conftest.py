@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.browser.actors import Backoffice
 from tests.fixtures.browser import PHONE
 from tests.fixtures.server import ServerProcess
 
-# Every Notification the page creates is recorded (the real one still runs), so are the chime's
-# oscillators and vibrations, and the page's visibility can be switched, because headless
-# chromium has no window to hide.
+# Every Notification the page creates is recorded (the real one still runs), so are the
+# chime's oscillators, vibrations and wake-lock requests; the page's visibility can be
+# switched, because headless chromium has no window to hide.
 PAGE_HOOKS = """
 (() => {
   const Real = window.Notification;
@@ -38,6 +38,14 @@ PAGE_HOOKS = """
     window.__vibrations.push(pattern);
     return true;
   };
+  window.__wakeLocks = [];
+  if (navigator.wakeLock) {
+    const request = navigator.wakeLock.request.bind(navigator.wakeLock);
+    navigator.wakeLock.request = (type) => {
+      window.__wakeLocks.push(type);
+      return request(type);
+    };
+  }
   let hidden = false;
   Object.defineProperty(Document.prototype, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
   Object.defineProperty(Document.prototype, "hidden", { get: () => hidden });
@@ -49,6 +57,10 @@ PAGE_HOOKS = """
 """
 
 OpenPage = Callable[..., Awaitable[Page]]
+
+# Two apps and a server share two cores with everything else a CI machine runs: an event
+# crossing from one app to the other gets more than the default 5 s before a check fails.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture

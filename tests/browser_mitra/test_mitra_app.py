@@ -51,6 +51,7 @@ async def test_sign_in_go_online_accept_a_blast_and_chat_both_ways(
     await expect(sari.get_by_role("button", name="Mulai Curhat")).to_be_disabled()
 
     await go_online(bestie)
+    assert "screen" in await bestie.evaluate("() => window.__wakeLocks"), "online holds a screen wake lock"
     await assert_accessible(bestie, "mitra home, online")
     await screenshot(bestie, "mitra-02-online")
     me = (await office.public.get("/api/mitra/me", headers=mitra.headers)).json()

@@ -316,8 +316,21 @@ export class Chats {
     const chat = this.current;
     const body = this.input.value.trim();
     if (!chat || !chat.active || !body) return;
-    const id = this.ctx.rt.sendChat(chat.id, body);
+    const { rt, api } = this.ctx;
+    const id = rt.sendChat(chat.id, body);
     this.addPending(chat, id, body);
+    if (!rt.isOpen) {
+      // The socket is down: deliver over HTTP now; the socket's resend later is stored only once.
+      api
+        .post(`/api/mitra/chat-sessions/${chat.id}/messages`, { body, client_msg_id: id })
+        .then((message) => {
+          rt.outbox.delete(id);
+          this.add(chat, message);
+        })
+        .catch((error) => {
+          if (error.code === "chat_session_ended") this.markEnded(chat);
+        });
+    }
     this.input.value = "";
     chat.draft = "";
     // The message hid "sedang mengetik…" on the other side; the next keystroke says it again.
