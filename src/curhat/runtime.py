@@ -91,7 +91,8 @@ def resolve_urls(settings: Settings) -> tuple[Settings, EmbeddedServers | None]:
 
 def build_runtime(settings: Settings) -> Runtime:
     assert settings.database_url and settings.valkey_url
-    db = Database(settings.database_url)
+    metrics = Metrics()
+    db = Database(settings.database_url, on_pool_wait=metrics.observe_pool_wait)
     valkey = create_client(settings.valkey_url)
     keys = Keys(settings.valkey_prefix)
     hub = Hub()
@@ -107,7 +108,7 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         hub=hub,
         bus=EventBus(valkey, keys.events_channel, hub),
-        metrics=Metrics(),
+        metrics=metrics,
         presence=Presence(),
         deadlines=DeadlineRunner(),
     )
