@@ -29,8 +29,8 @@ run: install ## migrate, load demo data and serve on the embedded PostgreSQL + V
 	$(BIN)/curhat serve
 
 lint: install-dev ## ruff format check + ruff check
-	$(BIN)/ruff format --check src tests
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
 
 typecheck: install-dev ## mypy (strict)
 	$(BIN)/mypy src
@@ -45,13 +45,17 @@ test: install-dev lint typecheck ## everything CI runs: lint, types, every test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: install-dev ## rewrite files with ruff
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
 
 bench: install-dev ## benchmarks at full size (prints tables; see docs/benchmarks.md)
 	$(BIN)/python benchmarks/availability.py
 
+LOAD_ARGS ?=
+load: install-dev ## the load tool / operator simulator (LOAD_ARGS="--customers-per-minute 60 --set key=value")
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
+
 clean: ## remove the venv and local data
 	rm -rf $(VENV) .curhat .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install install-dev run lint typecheck system-deps test format bench clean
+.PHONY: help install install-dev run lint typecheck system-deps test format bench load clean
