@@ -7,6 +7,7 @@ Everything talks to 127.0.0.1 only; every loop is bounded by a count and a deadl
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -20,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -579,3 +580,39 @@ class BareServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+# -- one shape for every benchmark: parse, start the stack and the server, run ----------------
+
+Runner = Callable[[argparse.Namespace, Server], Awaitable[None]]
+ArgsAdder = Callable[[argparse.ArgumentParser], None]
+
+
+def parser_for(doc: str | None, add_arguments: ArgsAdder) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--smoke", action="store_true", help="tiny sizes: proves the benchmark runs, in seconds")
+    p.add_argument("--data-dir", default=None, help="embedded servers' directory (default: a temporary one)")
+    p.add_argument("--charts", default=str(ROOT / "docs" / "charts"), help="where PNG charts are written")
+    add_arguments(p)
+    return p
+
+
+def server_settings() -> dict[str, Any]:
+    # Benchmark clients hold sockets silent for minutes; the default 30 s TTL would close
+    # them as idle (the apps send pings). Everything else is as `curhat serve` defaults.
+    return {"presence_ttl_seconds": 3600}
+
+
+def bench_main(doc: str | None, add_arguments: ArgsAdder, smoke: dict[str, Any], run: Runner) -> int:
+    args = parser_for(doc, add_arguments).parse_args()
+    if args.smoke:
+        for key, value in smoke.items():
+            setattr(args, key, value)
+    raise_fd_limit()
+    with stack(args.data_dir, **server_settings()) as settings:
+        server = Server(settings).start()
+        try:
+            run_main(lambda: run(args, server))
+        finally:
+            server.stop()
+    return 0

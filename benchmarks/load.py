@@ -40,6 +40,7 @@ from harness import (
     Progress,
     Server,
     Ws,
+    bench_main,
     go_online,
     http_client,
     loadavg,
@@ -47,11 +48,8 @@ from harness import (
     pool_delta,
     pool_waits,
     print_table,
-    raise_fd_limit,
-    run_main,
     seed_accounts,
     set_config,
-    stack,
     summary,
 )
 
@@ -346,7 +344,7 @@ class Sim:
             rec.ok("extension request → approved", (t - t0) * 1000)
 
 
-async def _run(args: argparse.Namespace, server: Server) -> int:
+async def run(args: argparse.Namespace, server: Server) -> None:
     settings = dict(kv.split("=", 1) for kv in args.set)
     values = {k: (int(v) if v.lstrip("-").isdigit() else v) for k, v in settings.items()}
     if values:
@@ -432,14 +430,13 @@ async def _run(args: argparse.Namespace, server: Server) -> int:
         f"(accept {args.accept:.0%}, reject {args.reject:.0%}, think ≤ {2 * args.think:g} s, cancel {args.cancel:.0%}, "
         f"settings {values or 'defaults'})",
         ["outcome", "count", "share"],
-        [[k, v, f"{100 * v / total:.0f}%"] for k, v in rec.outcomes.most_common()],
+        [[k, v, f"{100 * v / max(total, 1):.0f}%"] for k, v in rec.outcomes.most_common()],
         [
             f"time to pair (search → PAIRING_MATCHED): p50 {ttp['p50'] / 1000:.2f} s, p95 {ttp['p95'] / 1000:.2f} s, "
             f"max {ttp['max'] / 1000:.2f} s",
             f"server's own dashboard (GET /internal/stats): {stats}",
         ],
     )
-    return 0
 
 
 async def _config(server: Server) -> list[dict[str, Any]]:
@@ -466,9 +463,7 @@ async def _stats(server: Server) -> dict[str, Any]:
         }
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--smoke", action="store_true", help="a few seconds: proves the tool works")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, default=60, help="seconds of arrivals")
     p.add_argument("--customers-per-minute", type=float, default=30)
     p.add_argument("--idle-customers", type=int, default=50, help="customers only polling availability")
@@ -488,23 +483,25 @@ def main() -> int:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a setting, as in the control center"
     )
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--data-dir", default=None)
-    args = p.parse_args()
-    if args.smoke:
-        args.duration, args.customers_per_minute, args.mitras, args.idle_customers = 4, 120, 4, 5
-        args.poll, args.max_polls, args.think, args.messages, args.message_interval = 1, 3, 0.3, 2, 0.2
-        args.accept, args.reject, args.cancel, args.extension = 0.9, 0.1, 0.0, 0.5
-        if not any(s.startswith("pairing_blast_timeout_seconds=") for s in args.set):
-            args.set.append("pairing_blast_timeout_seconds=10")
-    raise_fd_limit()
-    with stack(args.data_dir) as settings:
-        server = Server(settings).start()
-        try:
-            run_main(lambda: _run(args, server))
-        finally:
-            server.stop()
-    return 0
 
+
+SMOKE = {
+    "duration": 4,
+    "customers_per_minute": 120,
+    "mitras": 4,
+    "idle_customers": 5,
+    "poll": 1,
+    "max_polls": 3,
+    "think": 0.3,
+    "messages": 2,
+    "message_interval": 0.2,
+    "accept": 0.9,
+    "reject": 0.1,
+    "cancel": 0.0,
+    "extension": 0.5,
+    # the shortest window the settings allow, in case every mitra lets an offer lapse
+    "set": ["pairing_blast_timeout_seconds=10"],
+}
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(bench_main(__doc__, add_arguments, SMOKE, run))
