@@ -48,8 +48,16 @@ format: install-dev ## rewrite files with ruff
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-bench: install-dev ## benchmarks at full size (prints tables; see docs/benchmarks.md)
+bench: install-dev ## benchmarks at full size (prints tables, writes docs/charts; see docs/benchmarks.md)
 	$(BIN)/python benchmarks/availability.py
+	$(BIN)/python benchmarks/blast.py
+	$(BIN)/python benchmarks/accept_race.py
+	$(BIN)/python benchmarks/chat_relay.py
+	$(BIN)/python benchmarks/idle_sockets.py
+	$(BIN)/python benchmarks/deadlines.py
+
+bench-smoke: install-dev ## every benchmark at smoke size on one server (what CI runs)
+	$(BIN)/python benchmarks/smoke.py --charts .curhat/charts
 
 LOAD_ARGS ?=
 load: install-dev ## the load tool / operator simulator (LOAD_ARGS="--customers-per-minute 60 --set key=value")
@@ -58,4 +66,4 @@ load: install-dev ## the load tool / operator simulator (LOAD_ARGS="--customers-
 clean: ## remove the venv and local data
 	rm -rf $(VENV) .curhat .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install install-dev run lint typecheck system-deps test format bench load clean
+.PHONY: help install install-dev run lint typecheck system-deps test format bench bench-smoke load clean

@@ -466,6 +466,18 @@ async def open_many(
     return list(await asyncio.gather(*(one(t) for t in tokens)))
 
 
+async def open_urls(
+    urls: Sequence[str], on_frame: FrameHandler | None = None, parallel: int = 50
+) -> list[Ws]:
+    sem = asyncio.Semaphore(parallel)
+
+    async def one(url: str) -> Ws:
+        async with sem:
+            return await Ws.open(url, None, on_frame)
+
+    return list(await asyncio.gather(*(one(u) for u in urls)))
+
+
 async def close_many(sockets: Sequence[Ws]) -> None:
     await asyncio.gather(*(s.close() for s in sockets))
 
