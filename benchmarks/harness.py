@@ -182,6 +182,8 @@ class Server:
 
     settings: Settings
     extra_env: dict[str, str] = field(default_factory=dict)
+    # e.g. ["-m", "pyinstrument", ...]: what runs the server module (profiling)
+    python_args: list[str] = field(default_factory=list)
     public_port: int = field(default_factory=free_port)
     internal_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[str] | None = None
@@ -214,6 +216,7 @@ class Server:
             "CURHAT_JWT_SECRET": s.jwt_secret,
             "CURHAT_VALKEY_PREFIX": s.valkey_prefix,
             "CURHAT_DATA_DIR": str(s.data_dir),
+            "CURHAT_PRESENCE_TTL_SECONDS": str(s.presence_ttl_seconds),
             "CURHAT_PUBLIC_PORT": str(self.public_port),
             "CURHAT_INTERNAL_PORT": str(self.internal_port),
             "CURHAT_LOG_JSON": "false",
@@ -223,7 +226,7 @@ class Server:
             **self.extra_env,
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "curhat.cli.main", "serve"],
+            [sys.executable, *self.python_args, "-m", "curhat.cli.main", "serve"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -252,12 +255,12 @@ class Server:
     def rss_kib(self) -> int:
         return rss_kib(self.pid)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(15)
+            self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
