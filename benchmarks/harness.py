@@ -304,10 +304,12 @@ async def seed_accounts(settings: Settings, role: str, n: int) -> list[Account]:
     signer = TokenSigner(settings.jwt_secret, settings.jwt_ttl_seconds)
     digest = await hash_password("rahasia-123")
     prefix = "Bestie" if role == "mitra" else "Pelanggan"
+    # Unique within a call; two calls share a batch number once in 10 000.
+    batch = uuid.uuid4().int % 10**4
     rows = [
         {
             "id": uuid.uuid4(),
-            "phone": f"+62819{uuid.uuid4().int % 10**8:08d}",
+            "phone": f"+628{batch:04d}{i:07d}",
             "display_name": f"{prefix} {i}",
             "password_hash": digest,
         }
@@ -330,7 +332,10 @@ def http_client(base_url: str, connections: int = 100) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(60.0),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        # Below uvicorn's 5 s keep-alive, so a pooled connection is never reused as it closes.
+        limits=httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=3
+        ),
     )
 
 
@@ -458,7 +463,7 @@ class Ws:
 
 
 async def open_many(
-    url: str, tokens: Sequence[str | None], on_frame: FrameHandler | None = None, parallel: int = 50
+    url: str, tokens: Sequence[str | None], on_frame: FrameHandler | None = None, parallel: int = 20
 ) -> list[Ws]:
     sem = asyncio.Semaphore(parallel)
 

@@ -6,7 +6,7 @@ server's RSS growth divided by N is the cost of one idle socket. Then the same N
 on ``benchmarks/bare.py`` (``/idle``). Both servers have per-message compression off.
 The machine's open-file limit bounds N (both ends of every socket are on this machine).
 
-    .venv/bin/python benchmarks/idle_sockets.py             # N = 5 000, 15 000
+    .venv/bin/python benchmarks/idle_sockets.py             # N = 15 000 (one size per server: freed memory is reused)
     .venv/bin/python benchmarks/idle_sockets.py --smoke
 """
 
@@ -107,7 +107,7 @@ async def run(args: argparse.Namespace, server: Server) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[5000, 15000])
+    p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[15000])
 
 
 SMOKE = {"sizes": [200]}
