@@ -1,13 +1,13 @@
 """Where the server's CPU goes on the two hot paths: a blast, and a chat message.
 
-Runs a workload against a real ``curhat serve`` started under ``pyinstrument`` (a
-statistical profiler that follows asyncio and SQLAlchemy's greenlets; py-spy attributes
-time to suspended greenlet frames), then prints the functions with the most time: by own
-time (library code included), and our own functions including their callees. Idle
-event-loop time and process start-up are left out.
+Runs a workload against a real ``curhat serve`` started under ``pyinstrument`` sampling
+on the process's CPU clock (``benchmarks/profiled_serve.py``; py-spy, sampling wall time,
+attributes waits to SQLAlchemy's suspended greenlet frames), then prints, for the
+functions below the path's entry points only, the top own CPU time (libraries included)
+and our own functions including what they call.
 
     .venv/bin/python benchmarks/profile.py blast     # 200 mitras online, back-to-back blasts + cancels
-    .venv/bin/python benchmarks/profile.py chat      # 100 chats, 100 msg/s
+    .venv/bin/python benchmarks/profile.py chat      # 100 chats, 40 msg/s
     .venv/bin/python benchmarks/profile.py --smoke chat
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import pstats
 import re
 import tempfile
 import time
@@ -23,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import websockets
 from harness import (
     Server,
     Ws,
@@ -40,22 +40,6 @@ from harness import (
     stack,
     wait_until,
 )
-
-FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
-
-
-def short(frame: str) -> str:
-    m = FRAME.match(frame)
-    if not m:
-        return frame
-    path = m.group("file")
-    for marker in ("site-packages/", "/src/"):
-        if marker in path:
-            path = path.split(marker, 1)[1]
-            break
-    else:
-        path = re.sub(r"^.*/lib/python3\.\d+/", "", path)
-    return f"{m.group('func')} ({path})"
 
 
 async def blast_workload(server: Server, seconds: float, mitras_n: int) -> int:
@@ -101,14 +85,19 @@ async def chat_workload(server: Server, seconds: float, chats_n: int, rate: floa
         i = sent
         ws = customers[(i // 2) % chats_n] if i % 2 == 0 else mitras[(i // 2) % chats_n]
         chat_id = str(chats[(i // 2) % chats_n][2])
-        await ws.send(
-            {
-                "type": "chat.send",
-                "chat_session_id": chat_id,
-                "body": "hari ini berat",
-                "client_msg_id": f"m{i}",
-            }
-        )
+        try:
+            await ws.send(
+                {
+                    "type": "chat.send",
+                    "chat_session_id": chat_id,
+                    "body": "hari ini berat",
+                    "client_msg_id": f"m{i}",
+                }
+            )
+        except websockets.ConnectionClosed as exc:
+            # An overloaded server drops sockets (keepalive timeout): profile what was sent.
+            print(f"  workload stopped early: {exc}")
+            break
         sent += 1
         delay = start + sent / rate - time.perf_counter()
         if delay > 0:
@@ -129,8 +118,8 @@ def main() -> int:
     if args.smoke:
         args.seconds = 3
     raise_fd_limit()
-    out = Path(tempfile.mkdtemp(prefix="curhat-profile-")) / f"{args.path}.pstats"
-    profiler = ["-m", "pyinstrument", "--renderer", "pstats", "--outfile", str(out), "--interval", "0.0005"]
+    out = Path(tempfile.mkdtemp(prefix="curhat-profile-")) / f"{args.path}.pyisession"
+    profiler = [str(Path(__file__).with_name("profiled_serve.py")), str(out)]
     with stack(args.data_dir, **server_settings()) as settings:
         server = Server(settings, python_args=profiler).start()
         try:
@@ -158,52 +147,67 @@ def main() -> int:
     return 0
 
 
+# Where each path's work runs: the request or frame handler, the event bus delivering to
+# this instance's sockets, and each socket's writer task.
+ROOTS = {
+    "blast": ("start_search", "cancel_search", "listen", "_write"),
+    "chat": ("_read", "listen", "_write"),
+}
+ROOT_FILES = ("curhat/pairing/endpoints.py", "curhat/realtime/bus.py", "curhat/realtime/connection.py")
+
+
+def label(frame: Any) -> str:
+    path = frame.file_path or ""
+    for marker in ("site-packages/", "/src/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    else:
+        path = re.sub(r"^.*/lib/python3\.\d+/", "", path)
+    return f"{frame.function} ({path})"
+
+
+def own_time(frame: Any) -> float:
+    """CPU in the frame itself: its time less its callees' and its awaits' (``[self]`` stays)."""
+    return float(frame.time - sum(c.time for c in frame.children if c.identifier != "[self]"))
+
+
 def print_report(path: str, out: Path, top: int) -> None:
-    """Top functions of the server's whole run, idle event-loop time left out."""
-    stats = pstats.Stats(str(out))
-    rows: list[tuple[str, float, float]] = []
-    for (file, line, func), (_cc, _nc, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        rows.append((short(f"{func} ({file}:{line})"), tottime, cumtime))
-    idle = sum(t for name, t, _ in rows if name.startswith(IDLE))
-    # Start-up is left out of the denominator too: the roots of start-up work, with callees.
-    startup = sum(c for name, _, c in rows if name.startswith(STARTUP_ROOTS))
-    busy = sum(t for _, t, _ in rows) - idle - startup
-    own = sorted((r for r in rows if not r[0].startswith(IDLE + STARTUP)), key=lambda r: -r[1])[:top]
-    # Including callees: our own code only (the libraries' share shows in the first table).
-    incl = sorted(
-        (r for r in rows if "(curhat/" in r[0] and not r[0].startswith(WRAPPERS + STARTUP)),
-        key=lambda r: -r[2],
-    )[:top]
+    """Own and inclusive time of the functions under the path's entry points only."""
+    from pyinstrument.session import Session
+
+    root = Session.load(str(out)).root_frame(trim_stem=False)
+    own: Counter[str] = Counter()
+    incl: Counter[str] = Counter()
+
+    def subtree(frame: Any) -> float:
+        """Accumulate own time per function below ``frame``; the frame's inclusive CPU."""
+        if frame.function.startswith("["):
+            return float(frame.time) if frame.identifier == "[self]" else 0.0
+        mine = own_time(frame)
+        own[label(frame)] += mine
+        total = mine + sum(subtree(c) for c in frame.children if c.identifier != "[self]")
+        incl[label(frame)] += total
+        return total
+
+    def find(frame: Any) -> float:
+        if frame.function in ROOTS[path] and any(f in (frame.file_path or "") for f in ROOT_FILES):
+            return subtree(frame)
+        return sum(find(c) for c in frame.children)
+
+    busy = find(root) if root is not None else 0.0
     print_table(
-        f"profile of the {path} path: top functions by own time ({busy:.1f} s busy; idle loop and start-up excluded)",
+        f"profile of the {path} path: own time of the functions below {', '.join(ROOTS[path])} ({busy:.1f} s of CPU)",
         ["function", "own %"],
-        [[name, f"{100 * t / busy:.1f}"] for name, t, _ in own],
+        [[name, f"{100 * t / max(busy, 1e-9):.1f}"] for name, t in own.most_common(top)],
     )
+    ours = Counter({k: v for k, v in incl.items() if "(curhat/" in k})
     print_table(
-        f"profile of the {path} path: top functions by time including callees",
+        f"profile of the {path} path: our functions, including what they call",
         ["function", "incl %"],
-        [[name, f"{100 * c / busy:.1f}"] for name, _, c in incl],
+        [[name, f"{100 * t / max(busy, 1e-9):.1f}"] for name, t in ours.most_common(top)],
     )
-    print(f"  pstats file: {out}")
-
-
-# The event loop waiting for I/O (no Python frame below it).
-IDLE = ("run (uvloop/__init__.py)", "run (asyncio/runners.py)", "[await]", "[self]", "[idle]")
-# Frames every sample passes through, which say nothing about where the time goes.
-WRAPPERS = ("serve (curhat/cli", "main (curhat/cli", "guarded (curhat/runtime.py)")
-# Process start-up: imports, schema building, the apps, the bootstrap operator's password.
-STARTUP = (
-    "<module>",
-    "_find_and_load",
-    "exec_module",
-    "_generate_schema",
-    "_populate_api_route_state",
-    "Lib.argon2_hash",
-    "create_public_app",
-    "create_internal_app",
-    "bootstrap",
-)
-STARTUP_ROOTS = ("_find_and_load (<frozen", "create_public_app", "create_internal_app", "bootstrap (curhat")
+    print(f"  pyinstrument session: {out} (pyinstrument --load {out} shows the whole tree)")
 
 
 if __name__ == "__main__":

@@ -5,19 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.errors import ValidationFailed
 from curhat.internal import repository
-from curhat.internal.schemas import Page
-from curhat.mitras import service as mitra_service
+from curhat.kit.pagination import Page
 from curhat.models import User
 from curhat.models.pairing_failure import CAUSE_TAGS
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
+from curhat.presence.service import Presence
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 
@@ -83,7 +79,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime | None]:
 
 
 async def stats(
-    session: AsyncSession, runtime: Runtime, date_from: date | None, date_to: date | None
+    session: AsyncSession, presence: Presence, date_from: date | None, date_to: date | None
 ) -> Stats:
     """Pairing outcomes whose outcome falls within the dates.
 
@@ -95,10 +91,10 @@ async def stats(
     start, end = window(date_from, date_to)
     lower, upper = _bounds(start, end)
     by_cause = await repository.failures_by_cause(session, lower, upper)
-    failed = {tag: by_cause.get(tag, 0) for tag in CAUSE_TAGS}
+    failed: dict[str, int] = {tag: by_cause.get(tag, 0) for tag in CAUSE_TAGS}
     for tag, n in by_cause.items():
         failed.setdefault(tag, n)
     matched, p50, p95 = await repository.matched_and_time_to_pair(session, lower, upper)
     unactioned = await repository.count_unactioned_failures(session)
-    online = await mitra_service.count_online(runtime)
+    online = await presence.online_count()
     return Stats(start, end, matched, failed, p50, p95, unactioned, online)
