@@ -121,7 +121,7 @@ def main() -> int:
     out = Path(tempfile.mkdtemp(prefix="curhat-profile-")) / f"{args.path}.pyisession"
     profiler = [str(Path(__file__).with_name("profiled_serve.py")), str(out)]
     with stack(args.data_dir, **server_settings()) as settings:
-        server = Server(settings, python_args=profiler).start()
+        server = Server(settings, python_args=profiler).start(timeout=300)  # slow under the profiler
         try:
             ops = 0
 
