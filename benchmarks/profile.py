@@ -77,33 +77,41 @@ async def chat_workload(server: Server, seconds: float, chats_n: int, rate: floa
     from chat_relay import seed_chats
 
     chats = await seed_chats(server, chats_n)
-    customers = await open_many(server.ws_url, [c.token for c, _, _ in chats])
-    mitras = await open_many(server.ws_url, [m.token for _, m, _ in chats])
-    sent = 0
+    tokens = [[c.token, m.token] for c, m, _ in chats]
+    sockets = [
+        list(pair)
+        for pair in zip(
+            await open_many(server.ws_url, [c for c, _ in tokens]),
+            await open_many(server.ws_url, [m for _, m in tokens]),
+            strict=True,
+        )
+    ]
+    sent = reopened = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
-        i = sent
-        ws = customers[(i // 2) % chats_n] if i % 2 == 0 else mitras[(i // 2) % chats_n]
-        chat_id = str(chats[(i // 2) % chats_n][2])
+        chat, side = (sent // 2) % chats_n, sent % 2
+        frame = {
+            "type": "chat.send",
+            "chat_session_id": str(chats[chat][2]),
+            "body": "hari ini berat",
+            "client_msg_id": f"m{sent}",
+        }
         try:
-            await ws.send(
-                {
-                    "type": "chat.send",
-                    "chat_session_id": chat_id,
-                    "body": "hari ini berat",
-                    "client_msg_id": f"m{i}",
-                }
-            )
-        except websockets.ConnectionClosed as exc:
-            # An overloaded server drops sockets (keepalive timeout): profile what was sent.
-            print(f"  workload stopped early: {exc}")
-            break
+            await sockets[chat][side].send(frame)
+        except websockets.ConnectionClosed:
+            # Refused with 1013 or dropped by an overloaded server: reconnect, like the apps.
+            if reopened >= 50:
+                print("  workload stopped early: too many sockets closed")
+                break
+            reopened += 1
+            sockets[chat][side] = await Ws.open(server.ws_url, tokens[chat][side])
+            continue
         sent += 1
         delay = start + sent / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
     await asyncio.sleep(1)
-    await close_many(customers + mitras)
+    await close_many([ws for pair in sockets for ws in pair])
     return sent
 
 
