@@ -29,8 +29,8 @@ run: install ## migrate, load demo data and serve on the embedded PostgreSQL + V
 	$(BIN)/curhat serve
 
 lint: install-dev ## ruff format check + ruff check + the architecture's import contracts
-	$(BIN)/ruff format --check src tests
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m curhat.realtime.asyncapi --markdown | diff -q - docs/websocket.md
 
@@ -49,14 +49,26 @@ test: install-dev system-deps lint typecheck ## everything CI runs: lint, types,
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: install-dev ## rewrite files with ruff, regenerate docs/websocket.md
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/python -m curhat.realtime.asyncapi --markdown > docs/websocket.md
 
-bench: install-dev ## benchmarks at full size (prints tables; see docs/benchmarks.md)
+bench: install-dev ## benchmarks at full size (prints tables, writes docs/charts; see docs/benchmarks.md)
 	$(BIN)/python benchmarks/availability.py
+	$(BIN)/python benchmarks/blast.py
+	$(BIN)/python benchmarks/accept_race.py
+	$(BIN)/python benchmarks/chat_relay.py
+	$(BIN)/python benchmarks/idle_sockets.py
+	$(BIN)/python benchmarks/deadlines.py
+
+bench-smoke: install-dev ## every benchmark at smoke size on one server (what CI runs)
+	$(BIN)/python benchmarks/smoke.py --charts .curhat/charts
+
+LOAD_ARGS ?=
+load: install-dev ## the load tool / operator simulator (LOAD_ARGS="--customers-per-minute 60 --set key=value")
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 clean: ## remove the venv and local data
 	rm -rf $(VENV) .curhat .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install install-dev run lint typecheck system-deps test format bench clean
+.PHONY: help install install-dev run lint typecheck system-deps test format bench bench-smoke load clean

@@ -87,6 +87,22 @@ class Metrics:
         self.ws_connections = Counter(
             "curhat_ws_connections_total", "WebSocket connections opened", registry=self.registry
         )
+        # The time to get a PostgreSQL connection from the pool (opening one included): a
+        # fat tail here means requests queue for connections, not for PostgreSQL.
+        self.db_pool_wait = Histogram(
+            "curhat_db_pool_wait_seconds",
+            "Time to get a connection from the PostgreSQL pool",
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0),
+            registry=self.registry,
+        )
+        self.db_pool_timeouts = Counter(
+            "curhat_db_pool_timeouts_total", "Pool checkouts that timed out", registry=self.registry
+        )
+
+    def observe_pool_wait(self, seconds: float, timed_out: bool) -> None:
+        self.db_pool_wait.observe(seconds)
+        if timed_out:
+            self.db_pool_timeouts.inc()
 
 
 access_log = logging.getLogger("curhat.access")

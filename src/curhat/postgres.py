@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 from curhat.realtime.outbox import DueAt, Outbox, pending_events, take
 from curhat.realtime.protocol import Envelope
@@ -17,15 +20,43 @@ from curhat.realtime.protocol import Envelope
 log = logging.getLogger(__name__)
 
 Publish = Callable[[list[Envelope]], Awaitable[None]]
+# (seconds spent getting a pooled connection, whether it timed out)
+PoolWaitObserver = Callable[[float, bool], None]
+
+
+def _observed_pool(observe: PoolWaitObserver) -> type[AsyncAdaptedQueuePool]:
+    """The async queue pool, timing every checkout, so pool exhaustion shows on /metrics.
+
+    A class per engine (``recreate`` keeps the class), so the observer is not global.
+    """
+
+    class ObservedPool(AsyncAdaptedQueuePool):
+        def _do_get(self) -> ConnectionPoolEntry:
+            start = time.perf_counter()
+            timed_out = False
+            try:
+                return super()._do_get()
+            except PoolTimeout:
+                timed_out = True
+                raise
+            finally:
+                observe(time.perf_counter() - start, timed_out)
+
+    return ObservedPool
+
+
 Deliver = Callable[[Outbox], Awaitable[None]]
 DeadlineSink = Callable[[list[DueAt]], None]
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, on_pool_wait: PoolWaitObserver | None = None
+    ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
             url,
+            poolclass=_observed_pool(on_pool_wait or (lambda seconds, timed_out: None)),
             pool_size=pool_size,
             max_overflow=pool_size * 2,
             pool_recycle=1800,

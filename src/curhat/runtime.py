@@ -104,7 +104,8 @@ def resolve_urls(settings: Settings) -> tuple[Settings, EmbeddedServers | None]:
 
 def build_runtime(settings: Settings) -> Runtime:
     assert settings.database_url and settings.valkey_url
-    db = Database(settings.database_url)
+    metrics = Metrics()
+    db = Database(settings.database_url, on_pool_wait=metrics.observe_pool_wait)
     valkey = create_client(settings.valkey_url)
     keys = Keys(settings.valkey_prefix)
     hub = Hub()
@@ -128,7 +129,6 @@ def build_runtime(settings: Settings) -> Runtime:
     hub.on_close(presence.on_socket_close)
     config.on_change(lambda snapshot: presence.set_capacity(snapshot.max_customers_per_mitra))
     signer = TokenSigner(settings.resolved_jwt_secret(), settings.jwt_ttl_seconds)
-    metrics = Metrics()
     ws_commands = CommandRegistry()
     sockets = SocketServer(
         hub,

@@ -1,4 +1,7 @@
 import httpx
+from sqlalchemy import text
+
+from curhat.runtime import Runtime
 
 
 async def test_health_ready_metrics_and_openapi_on_both_listeners(
@@ -24,3 +27,19 @@ async def test_unknown_path_uses_the_error_envelope(public: httpx.AsyncClient) -
 async def test_internal_routes_do_not_answer_on_the_public_listener(public: httpx.AsyncClient) -> None:
     for path in ("/internal/config", "/internal/auth/login"):
         assert (await public.get(path)).status_code == 404
+
+
+async def test_metrics_report_time_spent_waiting_for_a_pooled_connection(
+    public: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """The load tool reads pool waits from /metrics: every checkout is counted there."""
+    async with runtime.transaction() as session:
+        await session.execute(text("SELECT 1"))
+    metrics = (await public.get("/metrics")).text
+    count = next(
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("curhat_db_pool_wait_seconds_count")
+    )
+    assert count >= 1
+    assert "curhat_db_pool_timeouts_total 0.0" in metrics

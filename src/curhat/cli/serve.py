@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import resource
 import signal
 import sys
 from collections.abc import Generator
@@ -48,7 +50,28 @@ def _uvicorn_config(
     )
 
 
+log = logging.getLogger(__name__)
+
+
+def raise_open_file_limit() -> int:
+    """The soft open-file limit raised to the hard one; the limit now in force.
+
+    Every WebSocket is a file descriptor, and the usual soft default (1 024) would cap an
+    instance far below the tens of thousands of idle sockets it is sized for.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Linux refuses an unlimited soft limit for open files; a million is plenty.
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            log.warning("could not raise the open-file limit above %d", soft, exc_info=True)
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 async def serve(settings: Settings) -> None:
+    raise_open_file_limit()
     async with running(settings) as runtime:
         await bootstrap(runtime)
         await start_domain_services(runtime)
