@@ -23,3 +23,7 @@ async def list_mitras(session: AsyncSession, page: Page) -> tuple[list[Mitra], i
 async def get_for_update(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra | None:
     stmt = select(Mitra).where(Mitra.id == mitra_id).with_for_update()
     return (await session.scalars(stmt)).one_or_none()
+
+
+async def get(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra | None:
+    return await session.get(Mitra, mitra_id)

@@ -62,6 +62,14 @@ async def list_mitras(session: AsyncSession, runtime: Runtime, page: Page) -> tu
     return await live(runtime, rows), total
 
 
+async def get_mitra(session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID) -> MitraLive:
+    """404 ``mitra_not_found`` when there is no such mitra."""
+    mitra = await repository.get(session, mitra_id)
+    if mitra is None:
+        raise MitraNotFound()
+    return (await live(runtime, [mitra]))[0]
+
+
 async def create_mitra(
     session: AsyncSession, runtime: Runtime, phone: str, display_name: str, password: str
 ) -> MitraLive:
