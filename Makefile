@@ -41,7 +41,7 @@ system-deps: ## Debian packages the browser tests need (chromium)
 		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
 	fi
 
-test: install-dev lint typecheck ## everything CI runs: lint, types, every test
+test: install-dev system-deps lint typecheck ## everything CI runs: lint, types, every test (browser tests included)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: install-dev ## rewrite files with ruff
