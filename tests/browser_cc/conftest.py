@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from curhat.config import Settings
@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
 ]
 # Screenshots kept as artifacts of the run; the best are copied to docs/screenshots by hand.
 ARTIFACTS = Path(os.environ.get("CURHAT_TEST_OUTPUT", "test-output")) / "browser_cc"
+
+EXPECTED_4XX = "Failed to load resource: the server responded with a status of 4"
 
 module_fixture = pytest_asyncio.fixture(scope="module", loop_scope="module")
 
@@ -157,10 +159,13 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
     p = await context.new_page()
     problems: list[str] = []
     p.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    p.on(
-        "console",
-        lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
-    )
+
+    def on_console(msg: ConsoleMessage) -> None:
+        # A form answered 400 with the page showing the error is expected; anything else is not.
+        if msg.type == "error" and not msg.text.startswith(EXPECTED_4XX):
+            problems.append(f"console {msg.type}: {msg.text}")
+
+    p.on("console", on_console)
     yield p
     assert not problems, problems
 
