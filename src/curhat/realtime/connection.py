@@ -71,10 +71,12 @@ async def refuse(ws: WebSocket, code: int, subprotocol: str | None) -> None:
 
 
 class FloodGuard:
-    def __init__(self, rate: float = FLOOD_RATE, burst: float = FLOOD_BURST) -> None:
+    def __init__(
+        self, rate: float = FLOOD_RATE, burst: float = FLOOD_BURST, *, start: float | None = None
+    ) -> None:
         self.rate, self.burst = rate, burst
         self.tokens = burst
-        self.at = time.monotonic()
+        self.at = time.monotonic() if start is None else start
 
     def allow(self, now: float) -> bool:
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
