@@ -170,10 +170,10 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
     assert not problems, problems
 
 
-async def check_axe(page: Page, name: str) -> None:
-    """0 serious or critical axe violations, and a full-page screenshot as an artifact."""
+async def check_axe(page: Page, name: str, *, full_page: bool = True) -> None:
+    """0 serious or critical axe violations, and a screenshot as an artifact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=ARTIFACTS / f"cc-{name}.png", full_page=True)
+    await page.screenshot(path=ARTIFACTS / f"cc-{name}.png", full_page=full_page)
     results = await Axe().run(page)
     bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, f"{name}: " + "; ".join(
