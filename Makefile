@@ -28,9 +28,11 @@ run: install ## migrate, load demo data and serve on the embedded PostgreSQL + V
 	$(BIN)/curhat demo-data
 	$(BIN)/curhat serve
 
-lint: install-dev ## ruff format check + ruff check
+lint: install-dev ## ruff format check + ruff check + the architecture's import contracts
 	$(BIN)/ruff format --check src tests
 	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
+	$(BIN)/python -m curhat.realtime.asyncapi --markdown | diff -q - docs/websocket.md
 
 typecheck: install-dev ## mypy (strict)
 	$(BIN)/mypy src
@@ -44,9 +46,10 @@ system-deps: ## Debian packages the browser tests need (chromium)
 test: install-dev system-deps lint typecheck ## everything CI runs: lint, types, every test (browser tests included)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-format: install-dev ## rewrite files with ruff
+format: install-dev ## rewrite files with ruff, regenerate docs/websocket.md
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
+	$(BIN)/python -m curhat.realtime.asyncapi --markdown > docs/websocket.md
 
 bench: install-dev ## benchmarks at full size (prints tables; see docs/benchmarks.md)
 	$(BIN)/python benchmarks/availability.py

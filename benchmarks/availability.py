@@ -182,7 +182,7 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, Any]:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> list[tuple[str, str]]:
-    from curhat.runtime import running
+    from curhat.runtime import running, start_presence
 
     ctx = multiprocessing.get_context("spawn")
     proc = ctx.Process(target=_serve, args=(settings.model_dump_json(),), daemon=True)
@@ -191,8 +191,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> list[tuple[str, s
     try:
         await wait_ready(settings.public_port)
         async with running(settings) as rt:
-            await rt.config.get()
-            await rt.presence.start(rt)
+            await start_presence(rt, (await rt.config.get()).max_customers_per_mitra)
             token = rt.signer.issue(uuid.uuid4(), "customer")
             port = settings.public_port
             # both paths answer what they should

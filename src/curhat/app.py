@@ -9,14 +9,19 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from valkey.exceptions import ConnectionError as ValkeyConnectionError
 from valkey.exceptions import TimeoutError as ValkeyTimeout
 
 from curhat import api
+from curhat.apidocs import install_docs
 from curhat.errors import ServiceUnavailable, error_response, install_error_handlers
+from curhat.kit.openapi import error_schema
 from curhat.observability import RequestMiddleware
+from curhat.realtime import asyncapi
+from curhat.realtime import endpoints as realtime_endpoints
 from curhat.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -32,32 +37,20 @@ _DEPENDENCY_DOWN = (
 )
 
 
-_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error", "message"],
-    "properties": {
-        "error": {"type": "string"},
-        "message": {"type": "string"},
-        "fields": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-        "reason": {"type": "string"},
-    },
-}
-
-
 def _install_openapi(app: FastAPI) -> None:
     """Document what the server does: validation is 400 (not FastAPI's 422), errors share one shape."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            tags=app.openapi_tags,
+            routes=app.routes,
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = error_schema()
         ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for operations in schema.get("paths", {}).values():
             for op in operations.values():
@@ -77,9 +70,29 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _operation_id(route: APIRoute) -> str:
+    """Short and unique per listener: the function's name, prefixed with the audience when
+    the customer and mitra routes share a name (``customer_me``, ``mitra_me``)."""
+    parts = route.path.strip("/").split("/")
+    audience = {"client": "customer", "mitra": "mitra"}.get(parts[1]) if parts[0] == "api" else None
+    if audience and not route.name.startswith(audience):
+        return f"{audience}_{route.name}"
+    return route.name
+
+
 def _base_app(runtime: Runtime, title: str, listener: str) -> FastAPI:
-    app = FastAPI(title=title, version="0.1.0")
+    app = FastAPI(
+        title=title,
+        version="0.1.0",
+        description=api.DESCRIPTIONS[listener],
+        openapi_tags=api.tags(listener),
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+    )
+    install_docs(app)
     app.state.runtime = runtime
+    app.state.transactions = runtime.transactions
     _install_openapi(app)
     install_error_handlers(app)
 
@@ -109,6 +122,8 @@ def create_public_app(runtime: Runtime) -> FastAPI:
     app = _base_app(runtime, "Curhat public API", "public")
     for router in api.public_routers():
         app.include_router(router)
+    app.include_router(realtime_endpoints.router_for(runtime.sockets))
+    app.include_router(asyncapi.router)
     api.mount_public_pages(app)
     return app
 

@@ -9,17 +9,21 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from curhat.deps import runtime_of
+
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
+    """The process is up (no dependency checked)."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", responses={503: {"description": "service_unavailable"}})
 async def readyz(request: Request) -> JSONResponse:
-    runtime = request.app.state.runtime
+    """PostgreSQL and Valkey both answer; 503 with Retry-After otherwise (take the instance out of rotation)."""
+    runtime = runtime_of(request)
     checks: dict[str, str] = {}
 
     async def pg() -> None:
@@ -41,7 +45,7 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    registry = request.app.state.runtime.metrics.registry
+    registry = runtime_of(request).metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

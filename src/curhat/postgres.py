@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from curhat.realtime.outbox import pending_events, take_callbacks, take_events
+from curhat.realtime.outbox import DueAt, Outbox, pending_events, take
 from curhat.realtime.protocol import Envelope
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[list[Envelope]], Awaitable[None]]
+Deliver = Callable[[Outbox], Awaitable[None]]
+DeadlineSink = Callable[[list[DueAt]], None]
 
 
 class Database:
@@ -38,39 +40,67 @@ class Database:
         self.statements += 1
 
     @asynccontextmanager
-    async def transaction(self, publish: Publish) -> AsyncIterator[AsyncSession]:
-        """Commit on success, roll back on error; queued events leave only after commit."""
+    async def transaction(self, deliver: Deliver) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on error; the session's outbox is delivered only after commit."""
         async with self.sessionmaker() as session:
             try:
                 yield session
                 await session.commit()
             except BaseException:
                 await session.rollback()
-                take_events(session)
-                take_callbacks(session)
+                take(session)
                 raise
-            events = take_events(session)
-            callbacks = take_callbacks(session)
-        if events:
-            await publish(events)
-        for callback in callbacks:
+            box = take(session)
+        await deliver(box)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class Transactions:
+    """Opens transactions whose outbox goes out after commit: events to the bus, deadlines to
+    whoever subscribed (the deadline runner), then the callbacks."""
+
+    def __init__(self, db: Database, publish: Publish) -> None:
+        self._db = db
+        self._publish = publish
+        self._deadline_sinks: list[DeadlineSink] = []
+        self._taps: list[Callable[[list[Envelope]], None]] = []
+
+    def on_deadlines(self, sink: DeadlineSink) -> None:
+        self._deadline_sinks.append(sink)
+
+    def tap(self, listener: Callable[[list[Envelope]], None]) -> Callable[[], None]:
+        """See every committed transaction's events as they are published (tests); returns an undo."""
+        self._taps.append(listener)
+        return lambda: self._taps.remove(listener)
+
+    def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._db.transaction(self._deliver)
+
+    async def _deliver(self, box: Outbox) -> None:
+        if box.events:
+            for listener in self._taps:
+                listener(box.events)
+            await self._publish(box.events)
+        if box.deadlines:
+            for sink in self._deadline_sinks:
+                sink(box.deadlines)
+        for callback in box.callbacks:
             try:
                 await callback()
             except Exception:
                 # The commit stands; sweeps and rebuilds repair what a callback missed.
                 log.warning("after-commit callback failed", exc_info=True)
 
-    async def dispose(self) -> None:
-        await self.engine.dispose()
-
 
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    runtime = request.app.state.runtime
-    async with runtime.transaction() as session:
+    transactions: Transactions = request.app.state.transactions
+    async with transactions() as session:
         yield session
 
 
 # scope="function": the commit happens before the response is sent, not after.
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
 
-__all__ = ["Database", "SessionDep", "get_db_session", "pending_events"]
+__all__ = ["Database", "SessionDep", "Transactions", "get_db_session", "pending_events"]

@@ -11,17 +11,23 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 from valkey.asyncio import Valkey
 
-from curhat.app_config.service import ConfigService
+from curhat.app_config.service import ConfigService, ConfigSnapshot
 from curhat.auth.ratelimit import LoginRateLimiter
 from curhat.auth.tokens import TokenSigner
+from curhat.auth.verified import VerifiedTokens
 from curhat.config import Settings
 from curhat.deadlines.runner import DeadlineRunner
 from curhat.embedded import EmbeddedServers
 from curhat.observability import Metrics
-from curhat.postgres import Database
+from curhat.payments.sweeper import PaymentSweeper
+from curhat.postgres import Database, Transactions
+from curhat.presence.repository import ActiveSessions
 from curhat.presence.service import Presence
+from curhat.realtime import protocol
+from curhat.realtime.availability_push import AvailabilityPusher
 from curhat.realtime.bus import EventBus
 from curhat.realtime.commands import CommandRegistry
+from curhat.realtime.connection import SocketServer, own_origins
 from curhat.realtime.hub import Hub
 from curhat.realtime.protocol import Envelope
 from curhat.valkey import Keys, create_client
@@ -36,20 +42,24 @@ class Runtime:
     valkey: Valkey
     keys: Keys
     signer: TokenSigner
+    verified_tokens: VerifiedTokens
     config: ConfigService
     login_limiter: LoginRateLimiter
     hub: Hub
     bus: EventBus
     metrics: Metrics
+    transactions: Transactions
     presence: Presence
     deadlines: DeadlineRunner
-    # Client → server WebSocket commands: runtime.ws_commands.register("chat.send", handler)
-    ws_commands: CommandRegistry = field(default_factory=CommandRegistry)
+    sweeper: PaymentSweeper
+    # Client → server WebSocket commands: each domain's register() adds its own.
+    ws_commands: CommandRegistry
+    sockets: SocketServer
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """A session that commits on success; its queued events are published after commit."""
-        return self.db.transaction(self.publish)
+        """A session that commits on success; its outbox is delivered after commit."""
+        return self.transactions()
 
     async def publish(self, events: list[Envelope]) -> None:
         await self.bus.publish(events)
@@ -69,7 +79,10 @@ class Runtime:
         self.deadlines.cancel_all()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:  # never hang a shutdown on a loop that ignores cancellation
+                log.error("background task %s did not stop", task.get_name())
         self._tasks.clear()
         await self.valkey.aclose()
         await self.db.dispose()
@@ -95,21 +108,57 @@ def build_runtime(settings: Settings) -> Runtime:
     valkey = create_client(settings.valkey_url)
     keys = Keys(settings.valkey_prefix)
     hub = Hub()
+    bus = EventBus(valkey, keys.events_channel, hub)
+    transactions = Transactions(db, bus.publish)
+    config = ConfigService(db.sessionmaker, valkey, keys.config_channel)
+
+    def push_availability(available: bool, count: int) -> None:
+        hub.broadcast("customer:", protocol.availability_event(available, count).frame())
+
+    pusher = AvailabilityPusher(push_availability)
+    presence = Presence(
+        valkey,
+        keys,
+        ActiveSessions(db.sessionmaker),
+        ttl=float(settings.presence_ttl_seconds),
+        capacity=ConfigSnapshot.defaults().max_customers_per_mitra,
+        on_availability=pusher.update,
+    )
+    hub.on_open(presence.on_socket_open)
+    hub.on_close(presence.on_socket_close)
+    config.on_change(lambda snapshot: presence.set_capacity(snapshot.max_customers_per_mitra))
+    signer = TokenSigner(settings.resolved_jwt_secret(), settings.jwt_ttl_seconds)
+    metrics = Metrics()
+    ws_commands = CommandRegistry()
+    sockets = SocketServer(
+        hub,
+        signer,
+        ws_commands,
+        origins=own_origins(settings.public_host, settings.public_port, settings.ws_origin_list),
+        on_open=metrics.ws_connections.inc,
+    )
     return Runtime(
         settings=settings,
         db=db,
         valkey=valkey,
         keys=keys,
-        signer=TokenSigner(settings.resolved_jwt_secret(), settings.jwt_ttl_seconds),
-        config=ConfigService(db.sessionmaker, valkey, keys.config_channel),
+        signer=signer,
+        verified_tokens=VerifiedTokens(signer),
+        config=config,
         login_limiter=LoginRateLimiter(
             valkey, keys, settings.login_attempts_per_window, settings.login_window_seconds
         ),
         hub=hub,
-        bus=EventBus(valkey, keys.events_channel, hub),
-        metrics=Metrics(),
-        presence=Presence(),
-        deadlines=DeadlineRunner(),
+        bus=bus,
+        metrics=metrics,
+        transactions=transactions,
+        presence=presence,
+        deadlines=DeadlineRunner(
+            transactions, db.sessionmaker, poll_interval=settings.deadline_poll_interval_seconds
+        ),
+        sweeper=PaymentSweeper(transactions, interval=settings.sweeper_interval_seconds),
+        ws_commands=ws_commands,
+        sockets=sockets,
     )
 
 
@@ -135,18 +184,38 @@ async def running(settings: Settings, *, background: bool = True) -> AsyncIterat
         await runtime.close()
 
 
+async def start_presence(runtime: Runtime, capacity: int) -> None:
+    """Presence's state synced from Valkey and PostgreSQL, then its loops."""
+    await runtime.presence.start(capacity)
+    for name, loop in runtime.presence.loops():
+        runtime.spawn(name, loop)
+    try:
+        await asyncio.wait_for(runtime.presence.subscribed.wait(), 5)
+    except TimeoutError:
+        log.warning("availability channel not subscribed yet; continuing")
+
+
 async def start_domain_services(runtime: Runtime) -> None:
-    """Deadlines, sweeps and presence loops of the domains (each registers its own)."""
+    """Deadlines, sweeps and presence loops of the domains, each wired with what it uses."""
     from curhat.chat import service as chat_service
     from curhat.extensions import service as extension_service
     from curhat.pairing import service as pairing_service
-    from curhat.payments.sweeper import sweep_forever
 
-    await runtime.config.get()
-    chat_service.register_deadlines(runtime)
-    chat_service.register_ws_commands(runtime)
-    pairing_service.register(runtime)
-    extension_service.register(runtime)
-    await runtime.presence.start(runtime)
-    await runtime.deadlines.start(runtime)
-    runtime.spawn("payment-sweeper", lambda: sweep_forever(runtime))
+    config = await runtime.config.get()
+    presence = runtime.presence
+    chat_service.register(
+        runtime.deadlines, runtime.ws_commands, runtime.config, presence, runtime.transactions
+    )
+    pairing_service.register(runtime.deadlines, presence, runtime.transactions)
+    extension_service.register(runtime.deadlines, runtime.config, presence)
+
+    await start_presence(runtime, config.max_customers_per_mitra)
+    ttl = presence.timings
+    runtime.spawn(
+        "ws-idle-closer",
+        lambda: runtime.hub.close_idle_forever(ttl.ttl, protocol.CLOSE_IDLE, every=ttl.refresh),
+    )
+    # Deadlines that passed while no process was running fire now, not at the next tick.
+    await runtime.deadlines.poll_once()
+    runtime.spawn("deadline-poll", runtime.deadlines.poll_forever)
+    runtime.spawn("payment-sweeper", runtime.sweeper.sweep_forever)

@@ -1,5 +1,8 @@
 """Browser tests of the control center: one real server, database and chromium per module.
 
+The shared ``tests/fixtures/browser.py`` launches a browser per test on a phone-sized
+viewport for the customer app; the control center is a desktop tool whose tests share one.
+
 A module shares one server (starting one is the slow part); each test opens its own
 browser context, already signed in as the module's operator.
 """
@@ -21,19 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from curhat.config import Settings
 from curhat.runtime import Runtime, running
 from tests.e2e.flows import Api, Socket
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.fixtures.database import TEMPLATE, Servers
 from tests.fixtures.factories import Account, make_operator
 from tests.fixtures.server import ServerProcess, env_for
 from tests.invariants import assert_invariants
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Screenshots kept as artifacts of the run; the best are copied to docs/screenshots by hand.
 ARTIFACTS = Path(os.environ.get("CURHAT_TEST_OUTPUT", "test-output")) / "browser_cc"
 

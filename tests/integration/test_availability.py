@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from curhat.app import create_public_app
-from curhat.runtime import Runtime, running
+from curhat.runtime import Runtime, running, start_presence
 from curhat.valkey import create_client
 from tests.fixtures.app import RuntimeFactory, client_for
 from tests.fixtures.factories import make_customer, make_mitra
@@ -48,8 +48,7 @@ async def test_customers_only(public: httpx.AsyncClient, runtime: Runtime) -> No
 async def quiet_runtime(settings: object) -> AsyncIterator[Runtime]:
     """Presence only: no deadline poller or other domain loop issuing statements in the background."""
     async with running(settings) as rt:  # type: ignore[arg-type]
-        await rt.config.get()
-        await rt.presence.start(rt)
+        await start_presence(rt, (await rt.config.get()).max_customers_per_mitra)
         yield rt
 
 
@@ -74,9 +73,8 @@ class _NoValkey:
 async def test_no_valkey_round_trip_either(settings: object) -> None:
     """With presence's Valkey client replaced by one that fails on use, the answer still comes."""
     async with running(settings) as rt:  # type: ignore[arg-type]
-        await rt.config.get()
         rt.presence.backstop_seconds = 3600  # keep the backstop from noticing the swap
-        await rt.presence.start(rt)
+        await start_presence(rt, (await rt.config.get()).max_customers_per_mitra)
         customer = await make_customer(rt)
         await _online(rt, uuid.uuid4())
         real = rt.presence._valkey

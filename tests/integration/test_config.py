@@ -31,7 +31,7 @@ async def test_patch_validates_and_records_operator(internal: httpx.AsyncClient,
     r = await internal.patch("/internal/config/max_customers_per_mitra", json={"value": 5}, headers=h)
     assert r.status_code == 200
     assert r.json()["value"] == 5 and r.json()["updated_by"] == str(operator.id)
-    assert (await runtime.config.get()).int("max_customers_per_mitra") == 5
+    assert (await runtime.config.get()).max_customers_per_mitra == 5
 
 
 async def test_invalidation_reaches_a_second_instance_through_valkey(
@@ -40,7 +40,7 @@ async def test_invalidation_reaches_a_second_instance_through_valkey(
     operator = await make_operator(runtime)
     async with start_runtime(settings) as other:
         before = await other.config.get()
-        assert before.int("pairing_blast_timeout_seconds") == 60
+        assert before.pairing_blast_timeout_seconds == 60
         reloaded = asyncio.Event()
         other.config.on_change(lambda snap: reloaded.set())
         r = await internal.patch(
@@ -51,4 +51,4 @@ async def test_invalidation_reaches_a_second_instance_through_valkey(
         # The other instance's cached copy changed without waiting for the 10 s expiry.
         assert other.config.is_fresh()
         cached = other.config.cached
-        assert cached is not None and cached.int("pairing_blast_timeout_seconds") == 90
+        assert cached is not None and cached.pairing_blast_timeout_seconds == 90

@@ -68,10 +68,10 @@ async def test_a_post_from_another_origin_changes_nothing(
     for headers in ({"Origin": "https://evil.example"}, {}):
         r = await internal.post("/cc/settings/max_customers_per_mitra", data={"value": "7"}, headers=headers)
         assert r.status_code == 403
-    assert (await runtime.config.reload()).int("max_customers_per_mitra") == 3
+    assert (await runtime.config.reload()).max_customers_per_mitra == 3
     r = await internal.post("/cc/settings/max_customers_per_mitra", data={"value": "7"}, headers=ORIGIN)
     assert r.status_code == 303
-    assert (await runtime.config.reload()).int("max_customers_per_mitra") == 7
+    assert (await runtime.config.reload()).max_customers_per_mitra == 7
 
 
 async def test_logout_ends_the_session_server_side(internal: httpx.AsyncClient, runtime: Runtime) -> None:

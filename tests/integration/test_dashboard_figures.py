@@ -91,7 +91,7 @@ async def test_histograms_and_offers_per_mitra(runtime: Runtime) -> None:
     )
 
     async with runtime.transaction() as session:
-        d = await service.dashboard(session, runtime, DAY, DAY)
+        d = await service.dashboard(session, runtime.presence, DAY, DAY)
 
     assert d.time_to_pair.edges == (5, 10, 20, 30, 60)
     assert d.time_to_pair.counts == [2, 1, 0, 0, 1, 1]  # 2 s and 3 s, 7 s, 45 s, 90 s
@@ -105,7 +105,7 @@ async def test_histograms_and_offers_per_mitra(runtime: Runtime) -> None:
 
 async def test_an_empty_range_has_empty_buckets(runtime: Runtime) -> None:
     async with runtime.transaction() as session:
-        d = await service.dashboard(session, runtime, DAY, DAY)
+        d = await service.dashboard(session, runtime.presence, DAY, DAY)
     assert d.time_to_pair.counts == [0] * 6 and d.time_to_pair.total == 0
     assert d.cancel_waits.counts == [0] * 5
     assert d.offers == []

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from curhat.errors import ValidationFailed
-from curhat.pairing.failures import service as failures
 from curhat.payments import service as payments
+from curhat.payments.failures import service as failures
 from curhat.runtime import Runtime
 from tests.fixtures.factories import make_customer, make_mitra, make_operator
 from tests.integration.test_payments_support import insert_payment, payment_row

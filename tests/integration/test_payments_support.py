@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from curhat.models import PairingFailure, PairingRequest, PaymentSession
-from curhat.payments.sweeper import first_sweep_done
 from curhat.runtime import Runtime
 from tests.fixtures.factories import Account, make_chat
 
@@ -135,4 +134,4 @@ async def db_now(runtime: Runtime) -> datetime:
 
 async def settled(runtime: Runtime) -> None:
     """Wait for the runtime's start-up sweep, so a test's own sweep is the only one that counts."""
-    await asyncio.wait_for(first_sweep_done(runtime).wait(), 10)
+    await asyncio.wait_for(runtime.sweeper.first_sweep_done.wait(), 10)

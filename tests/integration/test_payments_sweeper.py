@@ -99,7 +99,7 @@ async def test_sweep_once_commits_and_purges_day_old_keys(runtime: Runtime) -> N
         "(:c, 'old', 'h', '{}', 201, now() - interval '25 hours'), (:c, 'new', 'h', '{}', 201, now())",
         c=customer.id,
     )
-    assert await sweeper.sweep_once(runtime) == 1
+    assert await runtime.sweeper.sweep_once() == 1
     assert (await payment_row(runtime, pid)).status == "expired"
     assert await count(runtime, "idempotency_keys") == 1
 
@@ -119,8 +119,8 @@ async def test_sweep_forever_keeps_going_after_an_error(
         return 0
 
     monkeypatch.setattr(service, "expire_stale_payment_sessions", flaky)
-    monkeypatch.setattr(runtime.settings, "sweeper_interval_seconds", 0.01)
-    task = asyncio.create_task(sweeper.sweep_forever(runtime))
+    fast = sweeper.PaymentSweeper(runtime.transactions, interval=0.01)
+    task = asyncio.create_task(fast.sweep_forever())
     try:
         await asyncio.wait_for(done.wait(), 10)
     finally:

@@ -65,8 +65,8 @@ async def test_vanished_socket_goes_offline_within_the_ttl(
         await _online(rt, dead, "on-a-dead-instance")
         # A socket this instance holds is kept alive by its heartbeats.
         conn = Connection(key=f"mitra:{alive}", id="held-here")
-        rt.hub.add(conn)
-        await _online(rt, alive, conn.id)
+        await rt.hub.open(conn)  # presence learns of it through the hub's open hook
+        assert await p.set_online(alive)
         started = time.monotonic()
 
         async def dead_is_offline() -> bool:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+import uuid
+from typing import Any, Literal
 
 import websockets
 
 from curhat.auth.tokens import Principal
 from curhat.errors import Conflict
-from curhat.realtime import protocol
+from curhat.models.enums import SenderRole
+from curhat.realtime import events, protocol
+from curhat.realtime.events import ClientCommand
 from curhat.runtime import Runtime
 from tests.fixtures.app import RuntimeFactory
 from tests.fixtures.factories import make_customer, make_mitra, make_operator
@@ -92,28 +95,43 @@ async def test_bad_frames_get_error_events_and_socket_stays(live: LiveServer, ru
     await ws.close()
 
 
+class Echo(ClientCommand):
+    type: Literal["test.echo"] = "test.echo"
+    chat_session_id: uuid.UUID
+    refuse: bool = False
+
+
+def _marker() -> events.ChatTyping:
+    """A real event type nobody else sends in these tests, to follow one delivery."""
+    return events.ChatTyping(chat_session_id=uuid.uuid4(), sender_role=SenderRole.MITRA)
+
+
 async def test_command_registry_routes_frames_and_errors(live: LiveServer, runtime: Runtime) -> None:
-    calls: list[tuple[Principal, dict[str, Any]]] = []
+    calls: list[tuple[Principal, Echo]] = []
 
     class Refused(Conflict):
         code = "echo_refused"
         message = "No."
 
-    async def echo(principal: Principal, payload: dict[str, Any]) -> None:
-        if payload.get("refuse"):
+    async def echo(principal: Principal, frame: Echo) -> None:
+        if frame.refuse:
             raise Refused()
-        calls.append((principal, payload))
-        await runtime.publish([protocol.event("ECHO", payload, protocol.customer(principal.id))])
+        calls.append((principal, frame))
+        typing = events.ChatTyping(chat_session_id=frame.chat_session_id, sender_role=SenderRole.MITRA)
+        await runtime.publish([protocol.envelope(typing, [protocol.customer(principal.id)])])
 
-    runtime.ws_commands.register("test.echo", echo, roles=("customer",))
+    runtime.ws_commands.register(Echo, echo, roles=("customer",))
     customer = await make_customer(runtime)
     mitra = await make_mitra(runtime)
     ws = await WsClient.open(live.ws_url, customer.token)
-    await ws.send({"type": "test.echo", "n": 1})
-    assert (await ws.expect("ECHO"))["data"] == {"n": 1}
-    assert calls == [(Principal(customer.id, "customer"), {"n": 1})]
-    await ws.send({"type": "test.echo", "refuse": True})
+    chat_id = uuid.uuid4()
+    await ws.send({"type": "test.echo", "chat_session_id": str(chat_id)})
+    assert (await ws.expect("CHAT_TYPING"))["data"]["chat_session_id"] == str(chat_id)
+    assert calls == [(Principal(customer.id, "customer"), Echo(chat_session_id=chat_id))]
+    await ws.send({"type": "test.echo", "chat_session_id": str(chat_id), "refuse": True})
     assert (await ws.expect("ERROR"))["data"] == {"code": "echo_refused", "message": "No."}
+    await ws.send({"type": "test.echo", "chat_session_id": "not-a-uuid"})
+    assert (await ws.expect("ERROR"))["data"]["code"] == "validation_error"
     # A role the command is not registered for sees an unknown type.
     mws = await WsClient.open(live.ws_url, mitra.token)
     await mws.send({"type": "test.echo", "n": 2})
@@ -128,11 +146,12 @@ async def test_every_socket_of_a_user_receives(live: LiveServer, runtime: Runtim
     other = await make_customer(runtime)
     sockets = [await WsClient.open(live.ws_url, customer.token) for _ in range(3)]
     bystander = await WsClient.open(live.ws_url, other.token)
-    await runtime.publish([protocol.event("HELLO", {"n": 1}, protocol.customer(customer.id))])
+    hello = _marker()
+    await runtime.publish([protocol.envelope(hello, [protocol.customer(customer.id)])])
     for ws in sockets:
-        assert (await ws.expect("HELLO"))["data"] == {"n": 1}
+        assert (await ws.expect("CHAT_TYPING"))["data"]["chat_session_id"] == str(hello.chat_session_id)
     await bystander.ping()
-    assert bystander.seen("HELLO") == []
+    assert bystander.seen("CHAT_TYPING") == []
     for ws in [*sockets, bystander]:
         await ws.close()
 
@@ -147,10 +166,10 @@ async def test_event_crosses_to_a_socket_on_another_instance(
         cws = await WsClient.open(on_b.ws_url, customer.token)
         mws = await WsClient.open(on_b.ws_url, mitra.token)
         assert len(runtime.hub) == 0  # nothing on A
-        envelope = protocol.event("CROSS", {"x": 1}, protocol.customer(customer.id), protocol.mitra(mitra.id))
+        envelope = protocol.envelope(_marker(), [protocol.customer(customer.id), protocol.mitra(mitra.id)])
         await runtime.publish([envelope])
-        assert (await cws.expect("CROSS"))["id"] == envelope.id
-        assert (await mws.expect("CROSS"))["id"] == envelope.id
+        assert (await cws.expect("CHAT_TYPING"))["id"] == envelope.id
+        assert (await mws.expect("CHAT_TYPING"))["id"] == envelope.id
         await cws.close()
         await mws.close()
 
@@ -168,8 +187,8 @@ async def test_flood_closes_the_flooder_only(live: LiveServer, runtime: Runtime)
         pass
     assert await flooder.closed() == protocol.CLOSE_FLOOD
     await calm.ping()
-    await runtime.publish([protocol.event("STILL", {}, protocol.customer(calm_account.id))])
-    await calm.expect("STILL")
+    await runtime.publish([protocol.envelope(_marker(), [protocol.customer(calm_account.id)])])
+    await calm.expect("CHAT_TYPING")
     await calm.close()
 
 

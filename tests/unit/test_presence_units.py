@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 import pytest
 
@@ -10,6 +11,7 @@ from curhat.presence.service import PresenceTimings
 from curhat.realtime import protocol
 from curhat.realtime.commands import CommandRegistry
 from curhat.realtime.connection import FloodGuard
+from curhat.realtime.events import ChatSend, ClientCommand, Ping
 from curhat.realtime.hub import SEND_QUEUE_LIMIT, Connection, Hub
 
 
@@ -68,19 +70,23 @@ def test_close_idle() -> None:
     assert old.close_code == protocol.CLOSE_IDLE and new.close_code is None
 
 
+class MitraOnly(ClientCommand):
+    type: Literal["mitra.only"] = "mitra.only"
+
+
 def test_command_registry() -> None:
     registry = CommandRegistry()
 
-    async def handler(principal: object, payload: object) -> None:
+    async def handler(principal: object, frame: object) -> None:
         return None
 
-    registry.register("chat.send", handler)
-    registry.register("mitra.only", handler, roles=("mitra",))
+    registry.register(ChatSend, handler)
+    registry.register(MitraOnly, handler, roles=("mitra",))
     assert registry.get("chat.send", "customer") is not None
     assert registry.get("mitra.only", "customer") is None
     assert registry.get("mitra.only", "mitra") is not None
     assert registry.get("nope", "mitra") is None
     with pytest.raises(ValueError):
-        registry.register("chat.send", handler)
+        registry.register(ChatSend, handler)
     with pytest.raises(ValueError):
-        registry.register("ping", handler)
+        registry.register(Ping, handler)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from curhat.kit.locks import lock_key
 from curhat.models import PriceTier
 from curhat.payments.idempotency import request_hash
-from curhat.payments.repository import lock_key
 from curhat.pricing.service import _price
 
 

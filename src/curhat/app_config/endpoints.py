@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter
 
 from curhat.app_config import repository
 from curhat.app_config.definitions import CONFIG_KEYS
 from curhat.app_config.schemas import ConfigListOut, ConfigPatchIn, ConfigRowOut
 from curhat.auth.deps import CurrentOperator
+from curhat.deps import ConfigServiceDep
+from curhat.kit.openapi import error_responses
 from curhat.models import AppConfig
 from curhat.postgres import SessionDep
 
@@ -32,26 +34,23 @@ def _row(row: AppConfig) -> ConfigRowOut:
     )
 
 
-@router.get("")
+@router.get("", responses=error_responses())
 async def list_config(operator: CurrentOperator, session: SessionDep) -> ConfigListOut:
+    """Every business setting with its Indonesian label, explanation, range, and who changed it when."""
     rows = [r for r in await repository.all_rows(session) if r.key in CONFIG_KEYS]
     return ConfigListOut(rows=[_row(r) for r in rows])
 
 
 @router.patch(
     "/{key}",
-    responses={404: {"description": "config_key_not_found"}, 400: {"description": "validation_error"}},
+    responses=error_responses((404, "config_key_not_found")),
 )
 async def patch_config(
     key: str,
     body: ConfigPatchIn,
     operator: CurrentOperator,
     session: SessionDep,
-    request: Request,
-    background: BackgroundTasks,
+    config: ConfigServiceDep,
 ) -> ConfigRowOut:
-    config = request.app.state.runtime.config
-    row = await config.update(session, key, body.value, operator.id)
-    # Background tasks run after the response, i.e. after the session dependency committed.
-    background.add_task(config.publish_invalidation)
-    return _row(row)
+    """Every instance reloads the settings once this change has committed."""
+    return _row(await config.update(session, key, body.value, operator.id))

@@ -21,23 +21,48 @@ from valkey.asyncio import Valkey
 from curhat.app_config import repository
 from curhat.app_config.definitions import CONFIG_KEYS, ConfigKey, ConfigValue
 from curhat.errors import NotFound, ValidationFailed
+from curhat.kit.pubsub import subscribe_forever
 from curhat.models import AppConfig
+from curhat.models.enums import DefaultAction
+from curhat.realtime.outbox import after_commit
 
 log = logging.getLogger(__name__)
 MAX_AGE = 10.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConfigSnapshot:
-    values: dict[str, ConfigValue]
+    """Every business setting at one moment, typed (``definitions.CONFIG_KEYS`` has the ranges)."""
 
-    def int(self, key: str) -> int:
-        value = self.values[key]
-        assert isinstance(value, int)
-        return value
+    pairing_blast_timeout_seconds: int
+    payment_session_timeout_minutes: int
+    returning_chat_confirmation_timeout_seconds: int
+    extension_default_action_on_timeout: DefaultAction
+    extension_timeout_seconds: int
+    max_customers_per_mitra: int
+    free_trial_max_duration_minutes: int
+    chat_end_warning_seconds: int
 
-    def str(self, key: str) -> str:
-        return str(self.values[key])
+    @classmethod
+    def from_values(cls, values: dict[str, ConfigValue]) -> ConfigSnapshot:
+        return cls(
+            pairing_blast_timeout_seconds=int(values["pairing_blast_timeout_seconds"]),
+            payment_session_timeout_minutes=int(values["payment_session_timeout_minutes"]),
+            returning_chat_confirmation_timeout_seconds=int(
+                values["returning_chat_confirmation_timeout_seconds"]
+            ),
+            extension_default_action_on_timeout=DefaultAction(
+                str(values["extension_default_action_on_timeout"])
+            ),
+            extension_timeout_seconds=int(values["extension_timeout_seconds"]),
+            max_customers_per_mitra=int(values["max_customers_per_mitra"]),
+            free_trial_max_duration_minutes=int(values["free_trial_max_duration_minutes"]),
+            chat_end_warning_seconds=int(values["chat_end_warning_seconds"]),
+        )
+
+    @classmethod
+    def defaults(cls) -> ConfigSnapshot:
+        return cls.from_values({k: d.default for k, d in CONFIG_KEYS.items()})
 
 
 class ConfigService:
@@ -80,7 +105,7 @@ class ConfigService:
         async with self._lock:
             async with self._sessionmaker() as session:
                 rows = await repository.all_rows(session)
-            self._snapshot = ConfigSnapshot(_parse_rows(rows))
+            self._snapshot = ConfigSnapshot.from_values(_parse_rows(rows))
             self._loaded_at = time.monotonic()
             self.loads += 1
         for listener in self._listeners:
@@ -103,6 +128,7 @@ class ConfigService:
         row = await repository.set_value(session, key, str(value), operator_id)
         if row is None:
             raise NotFound("Unknown config key.", code="config_key_not_found")
+        after_commit(session, self.publish_invalidation)
         return row
 
     async def publish_invalidation(self) -> None:
@@ -115,28 +141,22 @@ class ConfigService:
 
     async def listen(self) -> None:
         """Runs for the process's life: reload on every invalidation message."""
-        while True:
-            pubsub = self._valkey.pubsub(ignore_subscribe_messages=True)
+
+        async def reload(_: object) -> None:
+            self.invalidate()
             try:
-                await pubsub.subscribe(self._channel)
-                while True:
-                    # Short waits: a read blocked longer than the client's socket timeout would raise.
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is not None and message.get("type") == "message":
-                        self.invalidate()
-                        try:
-                            await self.reload()
-                        except Exception:
-                            log.warning("config reload failed", exc_info=True)
-            except asyncio.CancelledError:
-                raise
+                await self.reload()
             except Exception:
-                log.warning("config listener lost Valkey; retrying", exc_info=True)
-                self.invalidate()
-                await asyncio.sleep(1)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                log.warning("config reload failed", exc_info=True)
+
+        await subscribe_forever(
+            self._valkey,
+            self._channel,
+            reload,
+            on_lost=self.invalidate,
+            retry_after=1,
+            name="config listener",
+        )
 
 
 def _parse_rows(rows: list[AppConfig]) -> dict[str, ConfigValue]:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from curhat.auth.tokens import Principal, Role, TokenError
+from curhat.deps import get_signer
 from curhat.errors import Unauthorized
 
 _bearer = HTTPBearer(auto_error=False)
@@ -17,7 +18,7 @@ def _principal(request: Request, credentials: HTTPAuthorizationCredentials | Non
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Authentication required.")
     try:
-        principal: Principal = request.app.state.runtime.signer.verify(credentials.credentials)
+        principal = get_signer(request).verify(credentials.credentials)
     except TokenError:
         raise Unauthorized("Token is invalid or expired.", code="invalid_token") from None
     if principal.role != role:

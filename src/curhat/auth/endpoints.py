@@ -15,6 +15,7 @@ from curhat.auth.schemas import (
     OperatorTokenOut,
     RegisterIn,
 )
+from curhat.deps import ConfigDep, LoginLimiterDep, SignerDep
 from curhat.errors import NotFound, Unauthorized
 from curhat.postgres import SessionDep
 from curhat.pricing.service import is_customer_eligible_for_free_trial
@@ -33,9 +34,10 @@ def _address(request: Request) -> str:
     status_code=201,
     responses={409: {"description": "phone_taken"}},
 )
-async def register(body: RegisterIn, request: Request, session: SessionDep) -> CustomerTokenOut:
+async def register(body: RegisterIn, session: SessionDep, signer: SignerDep) -> CustomerTokenOut:
+    """Create a customer account (Indonesian mobile number, E.164) and return a customer token."""
     user = await service.register_customer(session, body.phone, body.password, body.display_name)
-    token = request.app.state.runtime.signer.issue(user.id, "customer")
+    token = signer.issue(user.id, "customer")
     return CustomerTokenOut(access_token=token, user=AccountOut.model_validate(user, from_attributes=True))
 
 
@@ -43,21 +45,21 @@ async def register(body: RegisterIn, request: Request, session: SessionDep) -> C
     "/auth/login",
     responses={401: {"description": "invalid_credentials"}, 429: {"description": "too_many_attempts"}},
 )
-async def login(body: LoginIn, request: Request, session: SessionDep) -> CustomerTokenOut:
-    runtime = request.app.state.runtime
-    user = await service.login_customer(
-        session, runtime.login_limiter, body.phone, body.password, _address(request)
-    )
-    token = runtime.signer.issue(user.id, "customer")
+async def login(
+    body: LoginIn, request: Request, session: SessionDep, signer: SignerDep, limiter: LoginLimiterDep
+) -> CustomerTokenOut:
+    """Customer login with phone and password; rate-limited per phone and per address (429)."""
+    user = await service.login_customer(session, limiter, body.phone, body.password, _address(request))
+    token = signer.issue(user.id, "customer")
     return CustomerTokenOut(access_token=token, user=AccountOut.model_validate(user, from_attributes=True))
 
 
 @customer_router.get("/me", responses={401: {"description": "unauthorized"}})
-async def me(principal: CurrentCustomer, session: SessionDep, request: Request) -> CustomerMeOut:
+async def me(principal: CurrentCustomer, session: SessionDep, config: ConfigDep) -> CustomerMeOut:
+    """The customer's own profile, with whether the free trial is still available to them."""
     user = await repository.customer_by_id(session, principal.id)
     if user is None:
         raise Unauthorized("Account no longer exists.", code="invalid_token")
-    config = await request.app.state.runtime.config.get()
     eligible = await is_customer_eligible_for_free_trial(session, user.id, config)
     return CustomerMeOut(
         id=user.id, phone=user.phone, display_name=user.display_name, free_trial_eligible=eligible
@@ -68,12 +70,12 @@ async def me(principal: CurrentCustomer, session: SessionDep, request: Request) 
     "/auth/login",
     responses={401: {"description": "invalid_credentials"}, 429: {"description": "too_many_attempts"}},
 )
-async def mitra_login(body: LoginIn, request: Request, session: SessionDep) -> MitraTokenOut:
-    runtime = request.app.state.runtime
-    mitra = await service.login_mitra(
-        session, runtime.login_limiter, body.phone, body.password, _address(request)
-    )
-    token = runtime.signer.issue(mitra.id, "mitra")
+async def mitra_login(
+    body: LoginIn, request: Request, session: SessionDep, signer: SignerDep, limiter: LoginLimiterDep
+) -> MitraTokenOut:
+    """Mitra (bestie) login with phone and password; rate-limited like customer login."""
+    mitra = await service.login_mitra(session, limiter, body.phone, body.password, _address(request))
+    token = signer.issue(mitra.id, "mitra")
     return MitraTokenOut(access_token=token, mitra=AccountOut.model_validate(mitra, from_attributes=True))
 
 
@@ -81,12 +83,12 @@ async def mitra_login(body: LoginIn, request: Request, session: SessionDep) -> M
     "/login",
     responses={401: {"description": "invalid_credentials"}, 429: {"description": "too_many_attempts"}},
 )
-async def operator_login(body: OperatorLoginIn, request: Request, session: SessionDep) -> OperatorTokenOut:
-    runtime = request.app.state.runtime
-    user = await service.login_operator(
-        session, runtime.login_limiter, body.email, body.password, _address(request)
-    )
-    token = runtime.signer.issue(user.id, "cc")
+async def operator_login(
+    body: OperatorLoginIn, request: Request, session: SessionDep, signer: SignerDep, limiter: LoginLimiterDep
+) -> OperatorTokenOut:
+    """Operator login with email and password; the token works on the internal listener only."""
+    user = await service.login_operator(session, limiter, body.email, body.password, _address(request))
+    token = signer.issue(user.id, "cc")
     return OperatorTokenOut(access_token=token, user=OperatorOut.model_validate(user, from_attributes=True))
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from curhat.auth.passwords import MIN_PASSWORD_LENGTH
 from curhat.auth.phone import normalise_phone
-from curhat.validation import reject_control_chars
+from curhat.kit.validation import reject_control_chars
 
 
 class PhoneField(BaseModel):

@@ -6,9 +6,9 @@ No `from __future__ import annotations` here: the per-role routes use a local
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from curhat.auth.deps import customer_principal, mitra_principal
 from curhat.auth.tokens import Principal
@@ -25,6 +25,7 @@ from curhat.chat.schemas import (
     Party,
     PendingExtensionOut,
 )
+from curhat.deps import PresenceDep
 from curhat.models import ChatSession, Mitra, User
 from curhat.postgres import SessionDep
 
@@ -60,15 +61,18 @@ def _routes(prefix: str, principal_dep: Any, tag: str) -> APIRouter:
         session: SessionDep,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        status: Annotated[Literal["active", "ended"] | None, Query(description="only this status")] = None,
     ) -> ChatSessionListOut:
+        """This side's chat sessions, newest first, with the other party's name."""
         key = {"customer_id": principal.id} if principal.role == "customer" else {"mitra_id": principal.id}
-        rows, total = await repository.list_for(session, limit=limit, offset=offset, **key)
+        rows, total = await repository.list_for(session, limit=limit, offset=offset, status=status, **key)
         return ChatSessionListOut(rows=[_out(c, u, m, principal.role) for c, u, m in rows], total=total)
 
     @r.get("/chat-sessions/{chat_session_id}")
     async def get_session(
         chat_session_id: uuid.UUID, principal: Current, session: SessionDep
     ) -> ChatSessionDetailOut:
+        """One chat session: its times, any pending extension, and both sides' read markers."""
         chat = await service.get_for(session, principal, chat_session_id)
         customer = await session.get(User, chat.customer_id)
         mitra = await session.get(Mitra, chat.mitra_id)
@@ -83,6 +87,8 @@ def _routes(prefix: str, principal_dep: Any, tag: str) -> APIRouter:
             )
             if pending
             else None,
+            customer_read_up_to=chat.customer_read_up_to,
+            mitra_read_up_to=chat.mitra_read_up_to,
         )
 
     @r.get("/chat-sessions/{chat_session_id}/messages")
@@ -93,6 +99,7 @@ def _routes(prefix: str, principal_dep: Any, tag: str) -> APIRouter:
         before: datetime | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> MessageListOut:
+        """Messages of a chat, newest first; page back with `before`."""
         chat = await service.get_for(session, principal, chat_session_id)
         rows = await repository.list_messages(session, chat.id, before=before, limit=limit)
         return MessageListOut(rows=[MessageOut.model_validate(m, from_attributes=True) for m in rows])
@@ -105,14 +112,16 @@ def _routes(prefix: str, principal_dep: Any, tag: str) -> APIRouter:
     async def post_message(
         chat_session_id: uuid.UUID, body: MessageIn, principal: Current, session: SessionDep
     ) -> MessageOut:
+        """Send a message (the socket's `chat.send` does the same); a resend with the same `client_msg_id` is stored once."""
         msg = await service.send_message(session, principal, chat_session_id, body.body, body.client_msg_id)
         return MessageOut.model_validate(msg, from_attributes=True)
 
     @r.post("/chat-sessions/{chat_session_id}/end")
     async def end_session(
-        chat_session_id: uuid.UUID, principal: Current, session: SessionDep, request: Request
+        chat_session_id: uuid.UUID, principal: Current, session: SessionDep, presence: PresenceDep
     ) -> EndOut:
-        chat = await service.end_chat_session(session, request.app.state.runtime, principal, chat_session_id)
+        """End the chat early; ending an ended chat changes nothing."""
+        chat = await service.end_chat_session(session, presence, principal, chat_session_id)
         return EndOut(id=chat.id, status=chat.status, end_reason=chat.end_reason)
 
     return r

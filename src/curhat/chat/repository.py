@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.models import ChatMessage, ChatSession, ExtensionRequest, Mitra, User
+from curhat.models.enums import SenderRole
 
 
 async def insert_session(
@@ -70,8 +71,11 @@ async def list_for(
     mitra_id: uuid.UUID | None = None,
     limit: int,
     offset: int,
+    status: str | None = None,
 ) -> tuple[list[tuple[ChatSession, User, Mitra]], int]:
     cond = ChatSession.customer_id == customer_id if customer_id else ChatSession.mitra_id == mitra_id
+    if status is not None:
+        cond = and_(cond, ChatSession.status == status)
     total = int(await session.scalar(select(func.count()).select_from(ChatSession).where(cond)) or 0)
     stmt = (
         select(ChatSession, User, Mitra)
@@ -101,7 +105,11 @@ async def end_if_active(
 
 
 async def insert_message(
-    session: AsyncSession, chat_id: uuid.UUID, sender_role: str, body: str, client_msg_id: str | None
+    session: AsyncSession,
+    chat_id: uuid.UUID,
+    sender_role: SenderRole,
+    body: str,
+    client_msg_id: str | None,
 ) -> tuple[ChatMessage, bool]:
     """(message, created): a resend with the same client_msg_id returns the stored one."""
     stmt = (
@@ -198,3 +206,26 @@ async def names(session: AsyncSession, customer_id: uuid.UUID, mitra_id: uuid.UU
     mitra = await session.get(Mitra, mitra_id)
     assert customer is not None and mitra is not None
     return customer.display_name, mitra.display_name
+
+
+async def get_message(session: AsyncSession, chat_id: uuid.UUID, message_id: uuid.UUID) -> ChatMessage | None:
+    stmt = select(ChatMessage).where(ChatMessage.id == message_id, ChatMessage.chat_session_id == chat_id)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def advance_read_marker(
+    session: AsyncSession, chat: ChatSession, role: SenderRole, msg: ChatMessage
+) -> datetime | None:
+    """Move ``role``'s read marker to ``msg`` unless it already points at it or later; when moved."""
+    current_id = chat.customer_read_up_to if role == SenderRole.CUSTOMER else chat.mitra_read_up_to
+    if current_id is not None:
+        current = await session.get(ChatMessage, current_id)
+        if current is not None and (current.id == msg.id or current.created_at >= msg.created_at):
+            return None
+    now = datetime.now(UTC)
+    if role == SenderRole.CUSTOMER:
+        chat.customer_read_up_to, chat.customer_read_at = msg.id, now
+    else:
+        chat.mitra_read_up_to, chat.mitra_read_at = msg.id, now
+    await session.flush()
+    return now

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from curhat.validation import reject_control_chars
+from curhat.kit.validation import message_body
 
 
 class Party(BaseModel):
@@ -37,6 +37,9 @@ class ChatSessionOut(BaseModel):
 
 class ChatSessionDetailOut(ChatSessionOut):
     pending_extension: PendingExtensionOut | None
+    # Read receipts survive a reload: the last message each side has read (``chat.read``).
+    customer_read_up_to: uuid.UUID | None = None
+    mitra_read_up_to: uuid.UUID | None = None
 
 
 class ChatSessionListOut(BaseModel):
@@ -63,19 +66,10 @@ class MessageIn(BaseModel):
     @field_validator("body")
     @classmethod
     def _body(cls, v: str) -> str:
-        reject_control_chars(v)
-        if not v.strip():
-            raise ValueError("Pesan tidak boleh kosong.")
-        if len(v) > 2000:
-            raise ValueError("Pesan maksimal 2000 karakter.")
-        return v
+        return message_body(v)
 
 
 class EndOut(BaseModel):
     id: uuid.UUID
     status: str
     end_reason: str | None
-
-
-class WsSendIn(MessageIn):
-    chat_session_id: uuid.UUID

@@ -1,22 +1,24 @@
-"""Chat sessions and messages: start (from an accept), send, end early, end on time."""
+"""Chat sessions and messages: start (from an accept), send, typing, read, end early, end on time."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.app_config.service import ConfigService, ConfigSnapshot
 from curhat.auth.tokens import Principal
 from curhat.chat import repository
+from curhat.deadlines.runner import DeadlineKind, DeadlineRunner
 from curhat.errors import Conflict, NotFound
 from curhat.models import ChatMessage, ChatSession, PaymentSession
-from curhat.realtime import protocol
-from curhat.realtime.outbox import after_commit, emit
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
+from curhat.models.enums import ChatStatus, EndReason, SenderRole
+from curhat.postgres import Transactions
+from curhat.presence.service import Presence
+from curhat.realtime import events, protocol
+from curhat.realtime.commands import CommandRegistry
+from curhat.realtime.outbox import after_commit, emit, schedule
 
 CHAT_END = "chat_end"
 CHAT_WARNING = "chat_warning"
@@ -32,46 +34,51 @@ class ChatSessionEnded(Conflict):
     message = "Sesi curhat sudah berakhir."
 
 
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    message = "Pesan tidak ditemukan di sesi ini."
+
+
 def _both(chat: ChatSession) -> tuple[protocol.Recipient, protocol.Recipient]:
     return protocol.customer(chat.customer_id), protocol.mitra(chat.mitra_id)
 
 
-def message_payload(chat_id: uuid.UUID, msg: ChatMessage) -> dict[str, object]:
-    return {
-        "chat_session_id": chat_id,
-        "message": {
-            "id": msg.id,
-            "sender_role": msg.sender_role,
-            "body": msg.body,
-            "created_at": msg.created_at,
-            "client_msg_id": msg.client_msg_id,
-        },
-    }
+def _other_side(chat: ChatSession, role: str) -> protocol.Recipient:
+    return protocol.mitra(chat.mitra_id) if role == "customer" else protocol.customer(chat.customer_id)
 
 
-def refresh_active_count_after_commit(session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID) -> None:
+def message_event(chat_id: uuid.UUID, msg: ChatMessage) -> events.ChatMessageEvent:
+    return events.ChatMessageEvent(
+        chat_session_id=chat_id,
+        message=events.MessageBody(
+            id=msg.id,
+            sender_role=msg.sender_role,
+            body=msg.body,
+            created_at=msg.created_at,
+            client_msg_id=msg.client_msg_id,
+        ),
+    )
+
+
+def resync_active_count_after_commit(session: AsyncSession, presence: Presence, mitra_id: uuid.UUID) -> None:
     """The Valkey counter is set from PostgreSQL after commit, so it converges to the truth."""
 
-    async def refresh() -> None:
-        async with runtime.db.sessionmaker() as fresh:
-            count = await repository.count_active_for_mitra(fresh, mitra_id)
-        await runtime.presence.set_active_count(mitra_id, count)
+    async def resync() -> None:
+        await presence.resync_active_count(mitra_id)
 
-    after_commit(session, refresh)
+    after_commit(session, resync)
 
 
-def schedule_chat_deadlines(
-    session: AsyncSession, runtime: Runtime, chat: ChatSession, warning_seconds: int
-) -> None:
-    runtime.deadlines.schedule_after_commit(session, CHAT_END, chat.id, chat.ends_at)
+def schedule_chat_deadlines(session: AsyncSession, chat: ChatSession, warning_seconds: int) -> None:
+    schedule(session, CHAT_END, chat.id, chat.ends_at)
     if warning_seconds > 0:
-        warn_at = chat.ends_at - timedelta(seconds=warning_seconds)
-        runtime.deadlines.schedule_after_commit(session, CHAT_WARNING, chat.id, warn_at)
+        schedule(session, CHAT_WARNING, chat.id, chat.ends_at - timedelta(seconds=warning_seconds))
 
 
 async def start_chat_session(
     session: AsyncSession,
-    runtime: Runtime,
+    config: ConfigSnapshot,
+    presence: Presence,
     *,
     customer_id: uuid.UUID,
     mitra_id: uuid.UUID,
@@ -87,9 +94,8 @@ async def start_chat_session(
         started_at=now,
         ends_at=now + timedelta(minutes=payment.duration_minutes),
     )
-    config = await runtime.config.get()
-    schedule_chat_deadlines(session, runtime, chat, config.int("chat_end_warning_seconds"))
-    refresh_active_count_after_commit(session, runtime, mitra_id)
+    schedule_chat_deadlines(session, chat, config.chat_end_warning_seconds)
+    resync_active_count_after_commit(session, presence, mitra_id)
     return chat
 
 
@@ -103,92 +109,131 @@ async def get_for(
     return chat
 
 
+def _is_live(chat: ChatSession) -> bool:
+    return chat.status == ChatStatus.ACTIVE and chat.ends_at > datetime.now(UTC)
+
+
 async def send_message(
     session: AsyncSession, principal: Principal, chat_id: uuid.UUID, body: str, client_msg_id: str | None
 ) -> ChatMessage:
     chat = await get_for(session, principal, chat_id)
-    if chat.status != "active" or chat.ends_at <= datetime.now(UTC):
+    if not _is_live(chat):
         raise ChatSessionEnded()
-    msg, created = await repository.insert_message(session, chat.id, principal.role, body, client_msg_id)
+    msg, created = await repository.insert_message(
+        session, chat.id, SenderRole(principal.role), body, client_msg_id
+    )
     recipients = _both(chat) if created else (protocol.Recipient(principal.role, principal.id),)
-    emit(session, protocol.event("CHAT_MESSAGE", message_payload(chat.id, msg), *recipients))
+    emit(session, message_event(chat.id, msg), to=recipients)
     return msg
 
 
-async def _close(session: AsyncSession, runtime: Runtime, chat: ChatSession) -> None:
+async def send_typing(session: AsyncSession, principal: Principal, chat_id: uuid.UUID) -> None:
+    """Not stored: the other side sees "sedang mengetik…" for a few seconds."""
+    chat = await get_for(session, principal, chat_id)
+    if not _is_live(chat):
+        raise ChatSessionEnded()
+    emit(
+        session,
+        events.ChatTyping(chat_session_id=chat.id, sender_role=SenderRole(principal.role)),
+        to=[_other_side(chat, principal.role)],
+    )
+
+
+async def mark_read(
+    session: AsyncSession, principal: Principal, chat_id: uuid.UUID, up_to_message_id: uuid.UUID
+) -> None:
+    """Store how far this side has read (never backwards) and tell the other side ("Dibaca")."""
+    chat = await get_for(session, principal, chat_id, for_update=True)
+    msg = await repository.get_message(session, chat.id, up_to_message_id)
+    if msg is None:
+        raise MessageNotFound()
+    role = SenderRole(principal.role)
+    read_at = await repository.advance_read_marker(session, chat, role, msg)
+    if read_at is None:
+        return  # already read that far
+    emit(
+        session,
+        events.ChatRead(chat_session_id=chat.id, reader_role=role, up_to_message_id=msg.id, read_at=read_at),
+        to=[_other_side(chat, principal.role)],
+    )
+
+
+async def _close(session: AsyncSession, presence: Presence, chat: ChatSession) -> None:
     assert chat.end_reason is not None
     emit(
         session,
-        protocol.event(
-            "CHAT_SESSION_ENDED", {"chat_session_id": chat.id, "end_reason": chat.end_reason}, *_both(chat)
-        ),
+        events.ChatSessionEnded(chat_session_id=chat.id, end_reason=chat.end_reason),
+        to=_both(chat),
     )
-    refresh_active_count_after_commit(session, runtime, chat.mitra_id)
+    resync_active_count_after_commit(session, presence, chat.mitra_id)
 
 
 async def end_chat_session(
-    session: AsyncSession, runtime: Runtime, principal: Principal, chat_id: uuid.UUID
+    session: AsyncSession, presence: Presence, principal: Principal, chat_id: uuid.UUID
 ) -> ChatSession:
     chat = await get_for(session, principal, chat_id)
-    reason = "customer_ended" if principal.role == "customer" else "mitra_ended"
+    reason = EndReason.CUSTOMER_ENDED if principal.role == "customer" else EndReason.MITRA_ENDED
     ended = await repository.end_if_active(session, chat.id, reason)
     if ended is None:
         return chat  # already ended: ending again changes nothing
-    await _close(session, runtime, ended)
+    await _close(session, presence, ended)
     return ended
 
 
-async def fire_chat_end(runtime: Runtime, session: AsyncSession, chat_id: uuid.UUID) -> None:
-    ended = await repository.end_if_active(session, chat_id, "time_up", only_if_due=True)
+async def fire_chat_end(session: AsyncSession, presence: Presence, chat_id: uuid.UUID) -> None:
+    ended = await repository.end_if_active(session, chat_id, EndReason.TIME_UP, only_if_due=True)
     if ended is not None:
-        await _close(session, runtime, ended)
+        await _close(session, presence, ended)
 
 
-async def fire_chat_warning(runtime: Runtime, session: AsyncSession, chat_id: uuid.UUID) -> None:
-    warning = (await runtime.config.get()).int("chat_end_warning_seconds")
-    chat = await repository.mark_warned(session, chat_id, warning)
+async def fire_chat_warning(session: AsyncSession, warning_seconds: int, chat_id: uuid.UUID) -> None:
+    chat = await repository.mark_warned(session, chat_id, warning_seconds)
     if chat is None:
         return
     seconds_left = max(0, int((chat.ends_at - datetime.now(UTC)).total_seconds()))
     emit(
         session,
-        protocol.event(
-            "CHAT_SESSION_ENDING",
-            {"chat_session_id": chat.id, "ends_at": chat.ends_at, "seconds_left": seconds_left},
-            *_both(chat),
-        ),
+        events.ChatSessionEnding(chat_session_id=chat.id, ends_at=chat.ends_at, seconds_left=seconds_left),
+        to=_both(chat),
     )
 
 
-def register_deadlines(runtime: Runtime) -> None:
-    from curhat.deadlines.runner import DeadlineKind
+def register(
+    deadlines: DeadlineRunner,
+    ws_commands: CommandRegistry,
+    config: ConfigService,
+    presence: Presence,
+    transactions: Transactions,
+) -> None:
+    """Wire the chat deadlines and the ``chat.*`` socket commands into this process."""
 
     async def warning_due(session: AsyncSession, limit: int) -> list[uuid.UUID]:
-        warning = (await runtime.config.get()).int("chat_end_warning_seconds")
+        warning = (await config.get()).chat_end_warning_seconds
         if warning <= 0:
             return []
         return await repository.due_for_warning(session, warning, limit)
 
-    runtime.deadlines.register(DeadlineKind(CHAT_END, repository.due_to_end, fire_chat_end))
-    runtime.deadlines.register(DeadlineKind(CHAT_WARNING, warning_due, fire_chat_warning))
+    async def end(session: AsyncSession, chat_id: uuid.UUID) -> None:
+        await fire_chat_end(session, presence, chat_id)
 
+    async def warn(session: AsyncSession, chat_id: uuid.UUID) -> None:
+        await fire_chat_warning(session, (await config.get()).chat_end_warning_seconds, chat_id)
 
-def register_ws_commands(runtime: Runtime) -> None:
-    """``{"type": "chat.send", chat_session_id, body, client_msg_id}`` from either side."""
-    from typing import Any
+    deadlines.register(DeadlineKind(CHAT_END, repository.due_to_end, end))
+    deadlines.register(DeadlineKind(CHAT_WARNING, warning_due, warn))
 
-    from pydantic import ValidationError
-
-    from curhat.chat.schemas import WsSendIn
-    from curhat.errors import ValidationFailed, validation_fields
-
-    async def on_send(principal: Principal, payload: dict[str, Any]) -> None:
-        try:
-            frame = WsSendIn.model_validate(payload)
-        except ValidationError as exc:
-            raise ValidationFailed(validation_fields(exc.errors())) from None
-        async with runtime.transaction() as session:
+    async def on_send(principal: Principal, frame: events.ChatSend) -> None:
+        async with transactions() as session:
             await send_message(session, principal, frame.chat_session_id, frame.body, frame.client_msg_id)
 
-    if "chat.send" not in runtime.ws_commands:
-        runtime.ws_commands.register("chat.send", on_send)
+    async def on_typing(principal: Principal, frame: events.ChatTypingCommand) -> None:
+        async with transactions() as session:
+            await send_typing(session, principal, frame.chat_session_id)
+
+    async def on_read(principal: Principal, frame: events.ChatReadCommand) -> None:
+        async with transactions() as session:
+            await mark_read(session, principal, frame.chat_session_id, frame.up_to_message_id)
+
+    ws_commands.register(events.ChatSend, on_send)
+    ws_commands.register(events.ChatTypingCommand, on_typing)
+    ws_commands.register(events.ChatReadCommand, on_read)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from curhat.auth.deps import CurrentCustomer, CurrentMitra
+from curhat.deps import ConfigDep
 from curhat.extensions import service
 from curhat.extensions.schemas import ExtensionIn, ExtensionOut, ExtensionRespondIn, ExtensionRespondOut
 from curhat.postgres import SessionDep
@@ -27,10 +28,11 @@ async def request_extension(
     body: ExtensionIn,
     principal: CurrentCustomer,
     session: SessionDep,
-    request: Request,
+    config: ConfigDep,
 ) -> ExtensionOut:
+    """Ask the mitra for more time, with a confirmed extension payment session for this chat."""
     ext = await service.request_extension(
-        session, request.app.state.runtime, principal.id, chat_session_id, body.extension_payment_session_id
+        session, config, principal.id, chat_session_id, body.extension_payment_session_id
     )
     return ExtensionOut(
         extension_request_id=ext.id,
@@ -48,14 +50,13 @@ async def request_extension(
         409: {"description": "extension_resolved"},
     },
 )
-async def respond(
+async def respond_to_extension(
     extension_request_id: uuid.UUID,
     body: ExtensionRespondIn,
     principal: CurrentMitra,
     session: SessionDep,
-    request: Request,
+    config: ConfigDep,
 ) -> ExtensionRespondOut:
-    ext = await service.respond_to_extension(
-        session, request.app.state.runtime, principal.id, extension_request_id, body.action
-    )
+    """Approve (charges the payment and moves ends_at) or reject (voids it) an extension request."""
+    ext = await service.respond_to_extension(session, config, principal.id, extension_request_id, body.action)
     return ExtensionRespondOut(extension_request_id=ext.id, status=ext.status, resolution=ext.resolution)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.models import ExtensionRequest
+from curhat.models.enums import ExtensionStatus, Resolution
 
 
 async def insert(
@@ -35,7 +36,9 @@ async def get(
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def resolve(session: AsyncSession, ext: ExtensionRequest, status: str, resolution: str) -> None:
+async def resolve(
+    session: AsyncSession, ext: ExtensionRequest, status: ExtensionStatus, resolution: Resolution
+) -> None:
     ext.status = status
     ext.resolution = resolution
     ext.resolved_at = datetime.now(UTC)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel
+
+from curhat.models.enums import ExtensionAction
 
 
 class ExtensionIn(BaseModel):
@@ -19,7 +20,7 @@ class ExtensionOut(BaseModel):
 
 
 class ExtensionRespondIn(BaseModel):
-    action: Literal["approve", "reject"]
+    action: ExtensionAction
 
 
 class ExtensionRespondOut(BaseModel):

@@ -5,23 +5,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import assert_never
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.app_config.service import ConfigService, ConfigSnapshot
 from curhat.auth.tokens import Principal
 from curhat.chat import repository as chat_repository
 from curhat.chat import service as chat_service
+from curhat.deadlines.runner import DeadlineKind, DeadlineRunner
 from curhat.errors import BadRequest, Conflict, CurhatError, NotFound
 from curhat.extensions import repository
 from curhat.models import ExtensionRequest
+from curhat.models.enums import (
+    ChatStatus,
+    DefaultAction,
+    ExtensionAction,
+    ExtensionStatus,
+    PaymentStatus,
+    Resolution,
+)
 from curhat.payments import service as payments
 from curhat.payments.errors import PaymentSessionExpired, PaymentSessionNotConfirmed
-from curhat.realtime import protocol
-from curhat.realtime.outbox import emit
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
+from curhat.presence.service import Presence
+from curhat.realtime import events, protocol
+from curhat.realtime.outbox import emit, schedule
 
 EXTENSION_ANSWER = "extension_answer"
 
@@ -47,130 +55,129 @@ class ExtensionNotFound(NotFound):
 
 
 async def request_extension(
-    session: AsyncSession, runtime: Runtime, customer_id: uuid.UUID, chat_id: uuid.UUID, payment_id: uuid.UUID
+    session: AsyncSession,
+    config: ConfigSnapshot,
+    customer_id: uuid.UUID,
+    chat_id: uuid.UUID,
+    payment_id: uuid.UUID,
 ) -> ExtensionRequest:
     chat = await chat_service.get_for(session, Principal(customer_id, "customer"), chat_id, for_update=True)
-    if chat.status != "active" or chat.ends_at <= datetime.now(UTC):
+    if chat.status != ChatStatus.ACTIVE or chat.ends_at <= datetime.now(UTC):
         raise chat_service.ChatSessionEnded()
     payment = await payments.get_owned_payment_session(session, payment_id, customer_id, for_update=True)
     if not payment.is_extension or payment.is_free_trial or payment.chat_session_id != chat.id:
         raise InvalidExtensionPayment()
-    if payment.status != "confirmed":
+    if payment.status != PaymentStatus.CONFIRMED:
         raise PaymentSessionNotConfirmed()
     if payment.expires_at <= datetime.now(UTC):
         raise PaymentSessionExpired()
     if await chat_repository.pending_extension(session, chat.id) is not None:
         raise ExtensionPending()
-    config = await runtime.config.get()
     ext = await repository.insert(
         session,
         chat_id=chat.id,
         payment_id=payment.id,
         minutes=payment.duration_minutes,
-        expires_at=datetime.now(UTC) + timedelta(seconds=config.int("extension_timeout_seconds")),
+        expires_at=datetime.now(UTC) + timedelta(seconds=config.extension_timeout_seconds),
     )
     emit(
         session,
-        protocol.event(
-            "EXTENSION_REQUEST",
-            {
-                "extension_request_id": ext.id,
-                "chat_session_id": chat.id,
-                "duration_minutes": ext.duration_minutes,
-                "expires_at": ext.expires_at,
-                "default_action": config.str("extension_default_action_on_timeout"),
-            },
-            protocol.mitra(chat.mitra_id),
+        events.ExtensionRequestEvent(
+            extension_request_id=ext.id,
+            chat_session_id=chat.id,
+            duration_minutes=ext.duration_minutes,
+            expires_at=ext.expires_at,
+            default_action=config.extension_default_action_on_timeout,
         ),
+        to=[protocol.mitra(chat.mitra_id)],
     )
-    runtime.deadlines.schedule_after_commit(session, EXTENSION_ANSWER, ext.id, ext.expires_at)
+    schedule(session, EXTENSION_ANSWER, ext.id, ext.expires_at)
     return ext
 
 
-async def _approve(session: AsyncSession, runtime: Runtime, ext: ExtensionRequest, resolution: str) -> None:
+async def _approve(
+    session: AsyncSession, config: ConfigSnapshot, ext: ExtensionRequest, resolution: Resolution
+) -> None:
     chat = await chat_repository.get(session, ext.chat_session_id, for_update=True)
     assert chat is not None
-    if chat.status != "active":
-        await _reject(session, runtime, ext, resolution)
+    if chat.status != ChatStatus.ACTIVE:
+        await _reject(session, ext, resolution)
         return
     try:
         await payments.consume_payment_session(session, ext.payment_session_id)
     except CurhatError:
-        await _reject(session, runtime, ext, resolution)
+        await _reject(session, ext, resolution)
         return
     chat.ends_at = chat.ends_at + timedelta(minutes=ext.duration_minutes)
     await session.flush()
-    await repository.resolve(session, ext, "approved", resolution)
-    warning = (await runtime.config.get()).int("chat_end_warning_seconds")
-    chat_service.schedule_chat_deadlines(session, runtime, chat, warning)
+    await repository.resolve(session, ext, ExtensionStatus.APPROVED, resolution)
+    chat_service.schedule_chat_deadlines(session, chat, config.chat_end_warning_seconds)
     emit(
         session,
-        protocol.event(
-            "EXTENSION_APPROVED",
-            {
-                "extension_request_id": ext.id,
-                "chat_session_id": chat.id,
-                "ends_at": chat.ends_at,
-                "resolution": resolution,
-            },
-            protocol.customer(chat.customer_id),
-            protocol.mitra(chat.mitra_id),
+        events.ExtensionApproved(
+            extension_request_id=ext.id, chat_session_id=chat.id, ends_at=chat.ends_at, resolution=resolution
         ),
+        to=[protocol.customer(chat.customer_id), protocol.mitra(chat.mitra_id)],
     )
 
 
-async def _reject(session: AsyncSession, runtime: Runtime, ext: ExtensionRequest, resolution: str) -> None:
+async def _reject(session: AsyncSession, ext: ExtensionRequest, resolution: Resolution) -> None:
     chat = await chat_repository.get(session, ext.chat_session_id)
     assert chat is not None
     await payments.void_payment_session(session, ext.payment_session_id)
-    await repository.resolve(session, ext, "rejected", resolution)
+    await repository.resolve(session, ext, ExtensionStatus.REJECTED, resolution)
     emit(
         session,
-        protocol.event(
-            "EXTENSION_REJECTED",
-            {"extension_request_id": ext.id, "chat_session_id": chat.id, "resolution": resolution},
-            protocol.customer(chat.customer_id),
-            protocol.mitra(chat.mitra_id),
-        ),
+        events.ExtensionRejected(extension_request_id=ext.id, chat_session_id=chat.id, resolution=resolution),
+        to=[protocol.customer(chat.customer_id), protocol.mitra(chat.mitra_id)],
     )
 
 
 async def respond_to_extension(
-    session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, ext_id: uuid.UUID, action: str
+    session: AsyncSession,
+    config: ConfigSnapshot,
+    mitra_id: uuid.UUID,
+    ext_id: uuid.UUID,
+    action: ExtensionAction,
 ) -> ExtensionRequest:
     ext = await repository.get(session, ext_id, for_update=True)
     chat = await chat_repository.get(session, ext.chat_session_id) if ext else None
     if ext is None or chat is None or chat.mitra_id != mitra_id:
         raise ExtensionNotFound()
-    if ext.status != "pending" or ext.expires_at <= datetime.now(UTC):
+    if ext.status != ExtensionStatus.PENDING or ext.expires_at <= datetime.now(UTC):
         raise ExtensionResolved()
-    if action == "approve":
-        await _approve(session, runtime, ext, "mitra")
-    else:
-        await _reject(session, runtime, ext, "mitra")
+    match action:
+        case ExtensionAction.APPROVE:
+            await _approve(session, config, ext, Resolution.MITRA)
+        case ExtensionAction.REJECT:
+            await _reject(session, ext, Resolution.MITRA)
+        case _:
+            assert_never(action)
     return ext
 
 
-async def fire_extension_deadline(runtime: Runtime, session: AsyncSession, ext_id: uuid.UUID) -> None:
+async def fire_extension_deadline(
+    session: AsyncSession, config: ConfigSnapshot, presence: Presence, ext_id: uuid.UUID
+) -> None:
     ext = await repository.get(session, ext_id, for_update=True, skip_locked=True)
-    if ext is None or ext.status != "pending" or ext.expires_at > datetime.now(UTC):
+    if ext is None or ext.status != ExtensionStatus.PENDING or ext.expires_at > datetime.now(UTC):
         return
-    action = (await runtime.config.get()).str("extension_default_action_on_timeout")
-    if action == "auto_reject":
-        await _reject(session, runtime, ext, "auto_reject")
+    if config.extension_default_action_on_timeout == DefaultAction.AUTO_REJECT:
+        await _reject(session, ext, Resolution.AUTO_REJECT)
         return
     chat = await chat_repository.get(session, ext.chat_session_id)
     assert chat is not None
-    connected = await runtime.presence.has_live_socket(chat.mitra_id) and await runtime.presence.is_online(
-        chat.mitra_id
-    )
+    connected = await presence.has_live_socket(chat.mitra_id) and await presence.is_online(chat.mitra_id)
     if connected:
-        await _approve(session, runtime, ext, "auto_approve")
+        await _approve(session, config, ext, Resolution.AUTO_APPROVE)
     else:
-        await _reject(session, runtime, ext, "mitra_offline")
+        await _reject(session, ext, Resolution.MITRA_OFFLINE)
 
 
-def register(runtime: Runtime) -> None:
-    from curhat.deadlines.runner import DeadlineKind
+def register(deadlines: DeadlineRunner, config: ConfigService, presence: Presence) -> None:
+    """Wire the extension-answer deadline; the default action is read when it fires."""
 
-    runtime.deadlines.register(DeadlineKind(EXTENSION_ANSWER, repository.due, fire_extension_deadline))
+    async def fire(session: AsyncSession, ext_id: uuid.UUID) -> None:
+        await fire_extension_deadline(session, await config.get(), presence, ext_id)
+
+    deadlines.register(DeadlineKind(EXTENSION_ANSWER, repository.due, fire))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from curhat.auth.deps import CurrentOperator
+from curhat.deps import PresenceDep
 from curhat.errors import ValidationFailed
 from curhat.internal import service
 from curhat.internal.schemas import (
@@ -32,11 +33,12 @@ router = APIRouter(prefix="/internal", tags=["control center"])
 async def get_stats(
     operator: CurrentOperator,
     session: SessionDep,
-    request: Request,
+    presence: PresenceDep,
     date_from: Annotated[date | None, Query(description="inclusive, UTC; default today")] = None,
     date_to: Annotated[date | None, Query(description="inclusive, UTC; default today")] = None,
 ) -> StatsOut:
-    s = await service.stats(session, request.app.state.runtime, date_from, date_to)
+    """Dashboard figures for a date range: matched vs failed by cause, time to pair, unactioned failures, online mitras."""
+    s = await service.stats(session, presence, date_from, date_to)
     return StatsOut(
         date_from=s.date_from,
         date_to=s.date_to,
@@ -55,7 +57,7 @@ async def list_customers(
     q: Annotated[str | None, Query(max_length=100, description="part of the phone or the name")] = None,
 ) -> CustomerListOut:
     """Read-only, newest first."""
-    if q is not None and has_control_chars(q):
+    if q is not None and has_control_chars(q, allow=""):
         raise ValidationFailed([{"field": "q", "message": "q must not contain control characters."}])
     rows, total = await service.list_customers(session, page, q)
     return CustomerListOut(

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Float, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from curhat.internal.schemas import Page
+from curhat.kit.pagination import Page
 from curhat.models import ChatSession, Mitra, PairingFailure, PairingOffer, PairingRequest, User
 
 

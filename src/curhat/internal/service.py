@@ -6,19 +6,15 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.errors import ValidationFailed
 from curhat.internal import repository
-from curhat.internal.schemas import Page
-from curhat.mitras import service as mitra_service
+from curhat.kit.pagination import Page
 from curhat.models import User
 from curhat.models.pairing_failure import CAUSE_TAGS
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
+from curhat.presence.service import Presence
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 
@@ -84,7 +80,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime | None]:
 
 
 async def stats(
-    session: AsyncSession, runtime: Runtime, date_from: date | None, date_to: date | None
+    session: AsyncSession, presence: Presence, date_from: date | None, date_to: date | None
 ) -> Stats:
     """Pairing outcomes whose outcome falls within the dates.
 
@@ -96,12 +92,12 @@ async def stats(
     start, end = window(date_from, date_to)
     lower, upper = _bounds(start, end)
     by_cause = await repository.failures_by_cause(session, lower, upper)
-    failed = {tag: by_cause.get(tag, 0) for tag in CAUSE_TAGS}
+    failed: dict[str, int] = {tag: by_cause.get(tag, 0) for tag in CAUSE_TAGS}
     for tag, n in by_cause.items():
         failed.setdefault(tag, n)
     matched, p50, p95 = await repository.matched_and_time_to_pair(session, lower, upper)
     unactioned = await repository.count_unactioned_failures(session)
-    online = await mitra_service.count_online(runtime)
+    online = await presence.online_count()
     return Stats(start, end, matched, failed, p50, p95, unactioned, online)
 
 
@@ -141,7 +137,7 @@ class Dashboard:
 
 
 async def dashboard(
-    session: AsyncSession, runtime: Runtime, date_from: date | None, date_to: date | None
+    session: AsyncSession, presence: Presence, date_from: date | None, date_to: date | None
 ) -> Dashboard:
     """``stats`` plus the distributions behind them and how each mitra answered offers.
 
@@ -149,7 +145,7 @@ async def dashboard(
     customer cancelled within the dates, by how long they had waited; offers count by
     when they were made.
     """
-    figures = await stats(session, runtime, date_from, date_to)
+    figures = await stats(session, presence, date_from, date_to)
     lower, upper = _bounds(figures.date_from, figures.date_to)
     to_pair = await repository.time_to_pair_histogram(session, lower, upper, TIME_TO_PAIR_EDGES)
     waits = await repository.cancel_wait_histogram(session, lower, upper, CANCEL_WAIT_EDGES)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter
 
 from curhat.auth.deps import CurrentOperator
-from curhat.internal.schemas import PageDep, error_responses
+from curhat.deps import ConfigDep, PresenceDep
+from curhat.kit.openapi import error_responses
+from curhat.kit.pagination import PageDep
 from curhat.mitras import service
 from curhat.mitras.schemas import MitraAdminListOut, MitraAdminOut, MitraCreateIn, MitraPatchIn
 from curhat.postgres import SessionDep
@@ -31,20 +33,23 @@ def _out(row: service.MitraLive) -> MitraAdminOut:
 
 @router.get("", responses=error_responses())
 async def list_mitras(
-    operator: CurrentOperator, session: SessionDep, page: PageDep, request: Request
+    operator: CurrentOperator, session: SessionDep, page: PageDep, presence: PresenceDep, config: ConfigDep
 ) -> MitraAdminListOut:
     """Newest first, with live ``online`` / ``active_sessions`` and the current ``capacity``."""
-    rows, total = await service.list_mitras(session, request.app.state.runtime, page)
+    rows, total = await service.list_mitras(session, presence, config, page)
     return MitraAdminListOut(rows=[_out(r) for r in rows], total=total)
 
 
 @router.post("", status_code=201, responses=error_responses((409, "phone_taken")))
 async def create_mitra(
-    body: MitraCreateIn, operator: CurrentOperator, session: SessionDep, request: Request
+    body: MitraCreateIn,
+    operator: CurrentOperator,
+    session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
 ) -> MitraAdminOut:
-    row = await service.create_mitra(
-        session, request.app.state.runtime, body.phone, body.display_name, body.password
-    )
+    """Create a mitra account; 409 phone_taken when the phone is in use."""
+    row = await service.create_mitra(session, presence, config, body.phone, body.display_name, body.password)
     return _out(row)
 
 
@@ -54,16 +59,11 @@ async def patch_mitra(
     body: MitraPatchIn,
     operator: CurrentOperator,
     session: SessionDep,
-    request: Request,
-    background: BackgroundTasks,
+    presence: PresenceDep,
+    config: ConfigDep,
 ) -> MitraAdminOut:
     """Deactivating (``is_active: false``) also takes the mitra offline."""
-    runtime = request.app.state.runtime
     changes = service.MitraChanges(
         is_active=body.is_active, display_name=body.display_name, password=body.password
     )
-    row, deactivated = await service.update_mitra(session, runtime, mitra_id, changes)
-    if deactivated:
-        # Background tasks run after the response, i.e. after the session dependency committed.
-        background.add_task(service.set_offline_after_deactivation, runtime, mitra_id)
-    return _out(row)
+    return _out(await service.update_mitra(session, presence, config, mitra_id, changes))

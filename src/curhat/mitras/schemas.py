@@ -9,14 +9,14 @@ from pydantic import BaseModel, Field, field_validator
 
 from curhat.auth.passwords import MIN_PASSWORD_LENGTH
 from curhat.auth.schemas import PhoneField
-from curhat.internal.schemas import has_control_chars
+from curhat.kit.validation import has_control_chars
 
 
 def clean_display_name(value: str) -> str:
     value = value.strip()
     if not 1 <= len(value) <= 40:
         raise ValueError("Nama panggilan harus 1–40 karakter.")
-    if has_control_chars(value):
+    if has_control_chars(value, allow=""):
         raise ValueError("Nama panggilan tidak boleh berisi karakter kontrol.")
     return value
 

@@ -5,24 +5,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.app_config.service import ConfigSnapshot
 from curhat.auth import service as auth_service
 from curhat.auth.passwords import hash_password
-from curhat.errors import NotFound
-from curhat.internal.schemas import Page
+from curhat.kit.pagination import Page
 from curhat.mitras import repository
+from curhat.mitras.errors import MitraNotFound
 from curhat.models import Mitra
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
-
-
-class MitraNotFound(NotFound):
-    code = "mitra_not_found"
-    message = "Bestie tidak ditemukan."
+from curhat.presence.service import Presence
+from curhat.realtime.outbox import after_commit
 
 
 @dataclass
@@ -42,10 +36,9 @@ class MitraChanges:
     password: str | None = None
 
 
-async def live(runtime: Runtime, mitras: list[Mitra]) -> list[MitraLive]:
+async def live(presence: Presence, config: ConfigSnapshot, mitras: list[Mitra]) -> list[MitraLive]:
     """Online and active-session counts from presence (Valkey), capacity from the config."""
-    capacity = (await runtime.config.get()).int("max_customers_per_mitra")
-    presence = runtime.presence
+    capacity = config.max_customers_per_mitra
     online = await asyncio.gather(*(presence.is_online(m.id) for m in mitras))
     counts = await asyncio.gather(*(presence.active_count(m.id) for m in mitras))
     return [
@@ -53,35 +46,44 @@ async def live(runtime: Runtime, mitras: list[Mitra]) -> list[MitraLive]:
     ]
 
 
-async def count_online(runtime: Runtime) -> int:
-    return await runtime.presence.online_count()
-
-
-async def list_mitras(session: AsyncSession, runtime: Runtime, page: Page) -> tuple[list[MitraLive], int]:
+async def list_mitras(
+    session: AsyncSession, presence: Presence, config: ConfigSnapshot, page: Page
+) -> tuple[list[MitraLive], int]:
     rows, total = await repository.list_mitras(session, page)
-    return await live(runtime, rows), total
+    return await live(presence, config, rows), total
 
 
-async def get_mitra(session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID) -> MitraLive:
+async def get_mitra(
+    session: AsyncSession, presence: Presence, config: ConfigSnapshot, mitra_id: uuid.UUID
+) -> MitraLive:
     """404 ``mitra_not_found`` when there is no such mitra."""
     mitra = await repository.get(session, mitra_id)
     if mitra is None:
         raise MitraNotFound()
-    return (await live(runtime, [mitra]))[0]
+    return (await live(presence, config, [mitra]))[0]
 
 
 async def create_mitra(
-    session: AsyncSession, runtime: Runtime, phone: str, display_name: str, password: str
+    session: AsyncSession,
+    presence: Presence,
+    config: ConfigSnapshot,
+    phone: str,
+    display_name: str,
+    password: str,
 ) -> MitraLive:
     """409 ``phone_taken`` when another mitra has the phone."""
     mitra = await auth_service.create_mitra(session, phone, password, display_name)
-    return (await live(runtime, [mitra]))[0]
+    return (await live(presence, config, [mitra]))[0]
 
 
 async def update_mitra(
-    session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, changes: MitraChanges
-) -> tuple[MitraLive, bool]:
-    """The changed row, and whether it must be taken offline (after commit: ``is_active: false``)."""
+    session: AsyncSession,
+    presence: Presence,
+    config: ConfigSnapshot,
+    mitra_id: uuid.UUID,
+    changes: MitraChanges,
+) -> MitraLive:
+    """The changed row; a deactivated mitra is taken offline once the change has committed."""
     # Hash first: the row lock is not held through tens of milliseconds of argon2.
     password_hash = await hash_password(changes.password) if changes.password is not None else None
     mitra = await repository.get_for_update(session, mitra_id)
@@ -95,12 +97,13 @@ async def update_mitra(
     if password_hash is not None:
         mitra.password_hash = password_hash
     await session.flush()
-    row = (await live(runtime, [mitra]))[0]
+    row = (await live(presence, config, [mitra]))[0]
     if deactivated:
         row.online = False
-    return row, deactivated
 
+        # After commit, so a racing go-online already sees is_active = false.
+        async def take_offline() -> None:
+            await presence.set_offline(mitra_id)
 
-async def set_offline_after_deactivation(runtime: Runtime, mitra_id: uuid.UUID) -> None:
-    """Run after the deactivation committed, so a racing go-online already sees is_active = false."""
-    await runtime.presence.set_offline(mitra_id)
+        after_commit(session, take_offline)
+    return row

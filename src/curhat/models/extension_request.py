@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from curhat.models.base import Base, created_at, uuid_pk
+from curhat.models.enums import ExtensionStatus, Resolution
 
 
 class ExtensionRequest(Base):
@@ -15,8 +16,8 @@ class ExtensionRequest(Base):
     chat_session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chat_sessions.id"))
     payment_session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_sessions.id"))
     duration_minutes: Mapped[int]
-    status: Mapped[str] = mapped_column(default="pending", server_default="pending")
-    resolution: Mapped[str | None]
+    status: Mapped[ExtensionStatus] = mapped_column(default=ExtensionStatus.PENDING, server_default="pending")
+    resolution: Mapped[Resolution | None]
     created_at: Mapped[datetime] = created_at()
     expires_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]

@@ -2,27 +2,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal, get_args
 
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from curhat.models.base import Base, created_at, uuid_pk
+from curhat.models.enums import TARGETED_CAUSES, CauseTag, OperatorAction
 
-CauseTag = Literal[
-    "no_mitra_available",
-    "all_mitras_rejected",
-    "targeted_mitra_offline",
-    "targeted_mitra_rejected",
-    "targeted_mitra_timeout",
-    "payment_session_expired",
-    "customer_cancelled",
+# Kept as names other modules import; the vocabulary itself is in ``models.enums``.
+CAUSE_TAGS: tuple[CauseTag, ...] = tuple(CauseTag)
+OPERATOR_ACTIONS: tuple[OperatorAction, ...] = tuple(OperatorAction)
+
+
+__all__ = [
+    "CAUSE_TAGS",
+    "OPERATOR_ACTIONS",
+    "TARGETED_CAUSES",
+    "CauseTag",
+    "OperatorAction",
+    "PairingFailure",
 ]
-OperatorAction = Literal["refunded", "credited", "no_action"]
-
-CAUSE_TAGS: tuple[str, ...] = get_args(CauseTag)
-TARGETED_CAUSES = ("targeted_mitra_offline", "targeted_mitra_rejected", "targeted_mitra_timeout")
-OPERATOR_ACTIONS: tuple[str, ...] = get_args(OperatorAction)
 
 
 class PairingFailure(Base):
@@ -33,9 +32,9 @@ class PairingFailure(Base):
     )
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     targeted_mitra_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mitras.id"))
-    cause_tag: Mapped[str]
+    cause_tag: Mapped[CauseTag]
     amount: Mapped[int]
-    operator_action: Mapped[str | None]
+    operator_action: Mapped[OperatorAction | None]
     actioned_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cc_users.id"))
     actioned_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from curhat.models.base import Base, created_at, uuid_pk
+from curhat.models.enums import CauseTag, OfferResponse, RequestStatus, RequestType
 
 
 class PairingRequest(Base):
@@ -14,10 +15,10 @@ class PairingRequest(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     payment_session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_sessions.id"))
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    request_type: Mapped[str]  # blast | returning
+    request_type: Mapped[RequestType]
     targeted_mitra_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mitras.id"))
-    status: Mapped[str] = mapped_column(default="open", server_default="open")
-    cause_tag: Mapped[str | None]
+    status: Mapped[RequestStatus] = mapped_column(default=RequestStatus.OPEN, server_default="open")
+    cause_tag: Mapped[CauseTag | None]
     accepted_mitra_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mitras.id"))
     created_at: Mapped[datetime] = created_at()
     expires_at: Mapped[datetime]
@@ -31,5 +32,5 @@ class PairingOffer(Base):
     )
     mitra_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mitras.id"), primary_key=True)
     offered_at: Mapped[datetime] = created_at()
-    response: Mapped[str | None]  # accepted | rejected
+    response: Mapped[OfferResponse | None]
     responded_at: Mapped[datetime | None]

@@ -7,16 +7,7 @@ from sqlalchemy import ForeignKey, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from curhat.models.base import Base, created_at, uuid_pk
-
-PAYMENT_STATUSES = (
-    "pending",
-    "confirmed",
-    "consumed",
-    "failed_pairing",
-    "abandoned",
-    "expired",
-    "voided",
-)
+from curhat.models.enums import PaymentStatus
 
 
 class PaymentSession(Base):
@@ -26,7 +17,7 @@ class PaymentSession(Base):
     amount: Mapped[int] = mapped_column(default=0, server_default="0")
     duration_minutes: Mapped[int]
     is_free_trial: Mapped[bool] = mapped_column(default=False, server_default=false())
-    status: Mapped[str] = mapped_column(default="pending", server_default="pending")
+    status: Mapped[PaymentStatus] = mapped_column(default=PaymentStatus.PENDING, server_default="pending")
     targeted_mitra_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mitras.id"))
     created_at: Mapped[datetime] = created_at()
     confirmed_at: Mapped[datetime | None]

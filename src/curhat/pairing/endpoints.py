@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from curhat.auth.deps import CurrentCustomer, CurrentMitra
-from curhat.models import PairingRequest, PaymentSession
-from curhat.pairing import repository, service
+from curhat.deps import ConfigDep, PresenceDep
+from curhat.models import PairingRequest
+from curhat.pairing import service
 from curhat.pairing.schemas import (
     CancelOut,
     ChatRequestIn,
@@ -49,21 +50,25 @@ def _out(req: PairingRequest) -> PairingRequestOut:
 
 @customer.post("", status_code=202, responses=_PAYMENT_ERRORS)
 async def start_search(
-    body: ChatRequestIn, principal: CurrentCustomer, session: SessionDep, request: Request
+    body: ChatRequestIn,
+    principal: CurrentCustomer,
+    session: SessionDep,
+    config: ConfigDep,
+    presence: PresenceDep,
 ) -> PairingRequestOut:
+    """Start the paid blast for a confirmed payment session: every online mitra below capacity is offered it."""
     req = await service.create_pairing_request(
-        session, request.app.state.runtime, principal.id, body.payment_session_id
+        session, config, presence, principal.id, body.payment_session_id
     )
     return _out(req)
 
 
 @customer.post("/cancel", responses={**_PAYMENT_ERRORS, 409: {"description": "no_open_request"}})
 async def cancel_search(
-    body: ChatRequestIn, principal: CurrentCustomer, session: SessionDep, request: Request
+    body: ChatRequestIn, principal: CurrentCustomer, session: SessionDep, presence: PresenceDep
 ) -> CancelOut:
-    await service.cancel_payment_search(
-        session, request.app.state.runtime, principal.id, body.payment_session_id
-    )
+    """Cancel the running search: the payment becomes failed_pairing with cause customer_cancelled."""
+    await service.cancel_payment_search(session, presence, principal.id, body.payment_session_id)
     return CancelOut(
         payment_session_id=body.payment_session_id, status="failed_pairing", cause_tag="customer_cancelled"
     )
@@ -79,10 +84,15 @@ async def cancel_search(
     },
 )
 async def start_returning(
-    body: ReturningChatRequestIn, principal: CurrentCustomer, session: SessionDep, request: Request
+    body: ReturningChatRequestIn,
+    principal: CurrentCustomer,
+    session: SessionDep,
+    config: ConfigDep,
+    presence: PresenceDep,
 ) -> PairingRequestOut | JSONResponse:
+    """Curhat lagi: offer the search to one past mitra only; 409 targeted_mitra_offline when they cannot take it."""
     outcome = await service.create_targeted_pairing_request(
-        session, request.app.state.runtime, principal.id, body.payment_session_id, body.mitra_id
+        session, config, presence, principal.id, body.payment_session_id, body.mitra_id
     )
     if isinstance(outcome, service.TargetedOffline):
         # Not raised: the failed payment session must be committed with this answer.
@@ -93,30 +103,33 @@ async def start_returning(
 
 @customer.post("/{payment_session_id}/fallback-to-blast", status_code=202, responses=_PAYMENT_ERRORS)
 async def fallback(
-    payment_session_id: uuid.UUID, principal: CurrentCustomer, session: SessionDep, request: Request
+    payment_session_id: uuid.UUID,
+    principal: CurrentCustomer,
+    session: SessionDep,
+    config: ConfigDep,
+    presence: PresenceDep,
 ) -> PairingRequestOut:
-    req = await service.fallback_to_general_blast(
-        session, request.app.state.runtime, principal.id, payment_session_id
-    )
+    """After a failed Curhat lagi, search among every online mitra with the same payment session."""
+    req = await service.fallback_to_general_blast(session, config, presence, principal.id, payment_session_id)
     return _out(req)
 
 
-@mitra.get("")
+@mitra.get("", responses={401: {"description": "unauthorized"}})
 async def my_offers(principal: CurrentMitra, session: SessionDep) -> OfferListOut:
-    rows = []
-    for req, user in await repository.open_offers_for_mitra(session, principal.id):
-        payment = await session.get(PaymentSession, req.payment_session_id)
-        assert payment is not None
-        rows.append(
+    """The requests offered to this mitra that are still open (recover cards after a reconnect)."""
+    offers = await service.open_offers_for_mitra(session, principal.id)
+    return OfferListOut(
+        rows=[
             OfferOut(
-                pairing_request_id=req.id,
-                request_type=req.request_type,
-                customer=OfferCustomer(display_name=user.display_name),
-                duration_minutes=payment.duration_minutes,
-                expires_at=req.expires_at,
+                pairing_request_id=o.request.id,
+                request_type=o.request.request_type,
+                customer=OfferCustomer(display_name=o.customer_name),
+                duration_minutes=o.duration_minutes,
+                expires_at=o.request.expires_at,
             )
-        )
-    return OfferListOut(rows=rows)
+            for o in offers
+        ]
+    )
 
 
 @mitra.post(
@@ -127,15 +140,17 @@ async def my_offers(principal: CurrentMitra, session: SessionDep) -> OfferListOu
         409: {"description": "already_taken / request_closed / at_capacity"},
     },
 )
-async def respond(
+async def respond_to_offer(
     pairing_request_id: uuid.UUID,
     body: RespondIn,
     principal: CurrentMitra,
     session: SessionDep,
-    request: Request,
+    config: ConfigDep,
+    presence: PresenceDep,
 ) -> RespondOut:
+    """Accept (opens the chat) or reject an offered request; losers of a race get 409 already_taken."""
     result = await service.respond_to_pairing_request(
-        session, request.app.state.runtime, principal.id, pairing_request_id, body.action
+        session, config, presence, principal.id, pairing_request_id, body.action
     )
     return RespondOut(
         pairing_request_id=pairing_request_id,

@@ -7,7 +7,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from curhat.models import Mitra, PairingOffer, PairingRequest, User
+from curhat.models import Mitra, PairingOffer, PairingRequest, PaymentSession, User
+from curhat.models.enums import CauseTag, OfferResponse, RequestStatus
 
 
 async def insert_request(
@@ -91,7 +92,7 @@ async def offers(session: AsyncSession, request_id: uuid.UUID) -> list[PairingOf
 
 
 async def set_offer_response(
-    session: AsyncSession, request_id: uuid.UUID, mitra_id: uuid.UUID, response: str
+    session: AsyncSession, request_id: uuid.UUID, mitra_id: uuid.UUID, response: OfferResponse
 ) -> None:
     await session.execute(
         update(PairingOffer)
@@ -104,8 +105,8 @@ async def close_request(
     session: AsyncSession,
     req: PairingRequest,
     *,
-    status: str,
-    cause_tag: str | None = None,
+    status: RequestStatus,
+    cause_tag: CauseTag | None = None,
     accepted_mitra_id: uuid.UUID | None = None,
 ) -> None:
     req.status = status
@@ -122,11 +123,13 @@ async def lock_mitra(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra | None
 
 async def open_offers_for_mitra(
     session: AsyncSession, mitra_id: uuid.UUID
-) -> list[tuple[PairingRequest, User]]:
+) -> list[tuple[PairingRequest, str, int]]:
+    """(request, customer's display name, duration in minutes) of every offer still open."""
     stmt = (
-        select(PairingRequest, User)
+        select(PairingRequest, User.display_name, PaymentSession.duration_minutes)
         .join(PairingOffer, PairingOffer.pairing_request_id == PairingRequest.id)
         .join(User, User.id == PairingRequest.customer_id)
+        .join(PaymentSession, PaymentSession.id == PairingRequest.payment_session_id)
         .where(
             PairingOffer.mitra_id == mitra_id,
             PairingOffer.response.is_(None),
@@ -135,7 +138,7 @@ async def open_offers_for_mitra(
         )
         .order_by(PairingRequest.created_at)
     )
-    return [(r, u) for r, u in (await session.execute(stmt)).all()]
+    return [(r, name, minutes) for r, name, minutes in (await session.execute(stmt)).all()]
 
 
 async def open_blasts_not_offered_to(session: AsyncSession, mitra_id: uuid.UUID) -> list[PairingRequest]:

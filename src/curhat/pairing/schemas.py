@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from curhat.models.enums import OfferAction, RequestType
+
 
 class ChatRequestIn(BaseModel):
     payment_session_id: uuid.UUID
@@ -19,7 +21,7 @@ class ReturningChatRequestIn(BaseModel):
 class PairingRequestOut(BaseModel):
     pairing_request_id: uuid.UUID
     payment_session_id: uuid.UUID
-    request_type: Literal["blast", "returning"]
+    request_type: RequestType
     status: str
     expires_at: datetime
 
@@ -37,7 +39,7 @@ class TargetedOfflineOut(BaseModel):
 
 
 class RespondIn(BaseModel):
-    action: Literal["accept", "reject"]
+    action: OfferAction
 
 
 class RespondOut(BaseModel):

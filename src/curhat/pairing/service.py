@@ -10,22 +10,37 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import assert_never
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.app_config.service import ConfigSnapshot
 from curhat.chat import repository as chat_repository
 from curhat.chat import service as chat_service
+from curhat.deadlines.runner import DeadlineKind, DeadlineRunner
 from curhat.errors import Conflict, NotFound
+from curhat.mitras.errors import MitraNotFound
 from curhat.models import PairingRequest, PaymentSession
+from curhat.models.enums import (
+    CauseTag,
+    OfferAction,
+    OfferResponse,
+    PaymentStatus,
+    RequestClosedReason,
+    RequestStatus,
+    RequestType,
+)
 from curhat.pairing import repository
 from curhat.payments import service as payments
-from curhat.payments.errors import PaymentSessionExpired, PaymentSessionNotConfirmed
-from curhat.realtime import protocol
-from curhat.realtime.outbox import emit
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
+from curhat.payments.errors import (
+    PaymentSessionAlreadyUsed,
+    PaymentSessionExpired,
+    PaymentSessionNotConfirmed,
+)
+from curhat.postgres import Transactions
+from curhat.presence.service import Presence
+from curhat.realtime import events, protocol
+from curhat.realtime.outbox import emit, schedule
 
 REQUEST_WINDOW = "pairing_window"
 
@@ -55,16 +70,6 @@ class NoOpenRequest(Conflict):
     message = "Tidak ada pencarian yang sedang berjalan."
 
 
-class PaymentSessionInUse(Conflict):
-    code = "payment_session_already_used"
-    message = "Sesi pembayaran ini sudah dipakai."
-
-
-class MitraNotFound(NotFound):
-    code = "mitra_not_found"
-    message = "Bestie tidak ditemukan."
-
-
 class TargetedMitraMismatch(Conflict):
     code = "targeted_mitra_mismatch"
     message = "Sesi pembayaran ini untuk bestie lain."
@@ -77,16 +82,18 @@ class TargetedOffline:
     payment_session_id: uuid.UUID
 
 
-def _request_payload(req: PairingRequest, customer_name: str, duration_minutes: int) -> dict[str, object]:
+def _request_event(
+    req: PairingRequest, customer_name: str, duration_minutes: int
+) -> events.PairingRequestEvent:
     remaining = max(0, int((req.expires_at - datetime.now(UTC)).total_seconds()))
-    return {
-        "pairing_request_id": req.id,
-        "request_type": req.request_type,
-        "customer": {"display_name": customer_name},
-        "duration_minutes": duration_minutes,
-        "expires_at": req.expires_at,
-        "seconds_remaining": remaining,
-    }
+    return events.PairingRequestEvent(
+        pairing_request_id=req.id,
+        request_type=req.request_type,
+        customer=events.CustomerName(display_name=customer_name),
+        duration_minutes=duration_minutes,
+        expires_at=req.expires_at,
+        seconds_remaining=remaining,
+    )
 
 
 async def _usable_payment(
@@ -96,53 +103,62 @@ async def _usable_payment(
         session, payment_session_id, customer_id, for_update=True
     )
     if payment.is_extension:
-        raise PaymentSessionInUse("Sesi pembayaran perpanjangan tidak bisa dipakai untuk mencari bestie.")
-    if payment.status == "consumed":
-        raise PaymentSessionInUse()
-    if payment.status != "confirmed":
+        raise PaymentSessionAlreadyUsed(
+            "Sesi pembayaran perpanjangan tidak bisa dipakai untuk mencari bestie."
+        )
+    if payment.status == PaymentStatus.CONSUMED:
+        raise PaymentSessionAlreadyUsed()
+    if payment.status != PaymentStatus.CONFIRMED:
         raise PaymentSessionNotConfirmed()
     if payment.expires_at <= datetime.now(UTC):
         raise PaymentSessionExpired()
     if await repository.open_request_for_payment(session, payment.id) is not None:
-        raise PaymentSessionInUse("Pencarian untuk sesi pembayaran ini sedang berjalan.")
+        raise PaymentSessionAlreadyUsed("Pencarian untuk sesi pembayaran ini sedang berjalan.")
     return payment
 
 
-async def _open_blast(session: AsyncSession, runtime: Runtime, payment: PaymentSession) -> PairingRequest:
-    config = await runtime.config.get()
+async def _open_blast(
+    session: AsyncSession, config: ConfigSnapshot, presence: Presence, payment: PaymentSession
+) -> PairingRequest:
     now = datetime.now(UTC)
     req = await repository.insert_request(
         session,
         payment_session_id=payment.id,
         customer_id=payment.customer_id,
-        request_type="blast",
+        request_type=RequestType.BLAST,
         targeted_mitra_id=None,
         created_at=now,
-        expires_at=now + timedelta(seconds=config.int("pairing_blast_timeout_seconds")),
+        expires_at=now + timedelta(seconds=config.pairing_blast_timeout_seconds),
     )
-    candidates = await repository.active_mitra_ids(
-        session, await runtime.presence.online_mitras_below_capacity()
-    )
+    candidates = await repository.active_mitra_ids(session, await presence.online_mitras_below_capacity())
     offered = await repository.add_offers(session, req.id, candidates)
     if offered:
         name = await repository.customer_name(session, payment.customer_id)
-        payload = _request_payload(req, name, payment.duration_minutes)
         # One envelope for every mitra: serialised once, published once.
-        emit(session, protocol.event("PAIRING_REQUEST", payload, *(protocol.mitra(m) for m in offered)))
-    runtime.deadlines.schedule_after_commit(session, REQUEST_WINDOW, req.id, req.expires_at)
+        emit(
+            session,
+            _request_event(req, name, payment.duration_minutes),
+            to=(protocol.mitra(m) for m in offered),
+        )
+    schedule(session, REQUEST_WINDOW, req.id, req.expires_at)
     return req
 
 
 async def create_pairing_request(
-    session: AsyncSession, runtime: Runtime, customer_id: uuid.UUID, payment_session_id: uuid.UUID
+    session: AsyncSession,
+    config: ConfigSnapshot,
+    presence: Presence,
+    customer_id: uuid.UUID,
+    payment_session_id: uuid.UUID,
 ) -> PairingRequest:
     payment = await _usable_payment(session, customer_id, payment_session_id)
-    return await _open_blast(session, runtime, payment)
+    return await _open_blast(session, config, presence, payment)
 
 
 async def create_targeted_pairing_request(
     session: AsyncSession,
-    runtime: Runtime,
+    config: ConfigSnapshot,
+    presence: Presence,
     customer_id: uuid.UUID,
     payment_session_id: uuid.UUID,
     mitra_id: uuid.UUID,
@@ -155,15 +171,14 @@ async def create_targeted_pairing_request(
     payment.targeted_mitra_id = mitra_id
     await session.flush()
 
-    config = await runtime.config.get()
-    cap = config.int("max_customers_per_mitra")
-    online = await runtime.presence.is_online(mitra_id) and bool(
+    cap = config.max_customers_per_mitra
+    online = await presence.is_online(mitra_id) and bool(
         await repository.active_mitra_ids(session, [mitra_id])
     )
     has_room = await chat_repository.count_active_for_mitra(session, mitra_id) < cap
     already_with_customer = await chat_repository.has_active_with(session, mitra_id, customer_id)
     if not online or not (has_room or already_with_customer):
-        await payments.fail_payment_session(session, payment.id, "targeted_mitra_offline")
+        await payments.fail_payment_session(session, payment.id, CauseTag.TARGETED_MITRA_OFFLINE)
         return TargetedOffline(payment.id)
 
     now = datetime.now(UTC)
@@ -171,73 +186,77 @@ async def create_targeted_pairing_request(
         session,
         payment_session_id=payment.id,
         customer_id=customer_id,
-        request_type="returning",
+        request_type=RequestType.RETURNING,
         targeted_mitra_id=mitra_id,
         created_at=now,
-        expires_at=now + timedelta(seconds=config.int("returning_chat_confirmation_timeout_seconds")),
+        expires_at=now + timedelta(seconds=config.returning_chat_confirmation_timeout_seconds),
     )
     await repository.add_offers(session, req.id, [mitra_id])
     name = await repository.customer_name(session, customer_id)
-    emit(
-        session,
-        protocol.event(
-            "PAIRING_REQUEST", _request_payload(req, name, payment.duration_minutes), protocol.mitra(mitra_id)
-        ),
-    )
-    runtime.deadlines.schedule_after_commit(session, REQUEST_WINDOW, req.id, req.expires_at)
+    emit(session, _request_event(req, name, payment.duration_minutes), to=[protocol.mitra(mitra_id)])
+    schedule(session, REQUEST_WINDOW, req.id, req.expires_at)
     return req
 
 
 async def _fail_request(
-    session: AsyncSession, runtime: Runtime, req: PairingRequest, cause_tag: str, *, closed_reason: str
+    session: AsyncSession,
+    presence: Presence,
+    req: PairingRequest,
+    cause_tag: CauseTag,
+    *,
+    closed_reason: RequestClosedReason,
 ) -> None:
     """Close an open request as failed: payment → failed_pairing (+ failure row), tell everyone."""
-    status = "cancelled" if cause_tag == "customer_cancelled" else "failed"
+    status = RequestStatus.CANCELLED if cause_tag == CauseTag.CUSTOMER_CANCELLED else RequestStatus.FAILED
     await repository.close_request(session, req, status=status, cause_tag=cause_tag)
     await payments.fail_payment_session(session, req.payment_session_id, cause_tag)
     pending = [o.mitra_id for o in await repository.offers(session, req.id) if o.response is None]
     if pending:
         emit(
             session,
-            protocol.event(
-                "PAIRING_REQUEST_CLOSED",
-                {"pairing_request_id": req.id, "reason": closed_reason},
-                *(protocol.mitra(m) for m in pending),
-            ),
+            events.PairingRequestClosed(pairing_request_id=req.id, reason=closed_reason),
+            to=(protocol.mitra(m) for m in pending),
         )
-    fallback_offered = req.request_type == "returning" and runtime.presence.availability()[0]
-    customer = protocol.customer(req.customer_id)
+    fallback_offered = req.request_type == RequestType.RETURNING and presence.availability()[0]
+    to_customer = [protocol.customer(req.customer_id)]
     emit(
         session,
-        protocol.event(
-            "PAIRING_FAILED",
-            {
-                "payment_session_id": req.payment_session_id,
-                "pairing_request_id": req.id,
-                "cause_tag": cause_tag,
-                "fallback_offered": fallback_offered,
-            },
-            customer,
+        events.PairingFailed(
+            payment_session_id=req.payment_session_id,
+            pairing_request_id=req.id,
+            cause_tag=cause_tag,
+            fallback_offered=fallback_offered,
         ),
+        to=to_customer,
     )
-    targeted_event = {
-        "targeted_mitra_timeout": "RETURNING_CHAT_TIMEOUT",
-        "targeted_mitra_rejected": "RETURNING_CHAT_REJECTED",
-    }.get(cause_tag)
-    if targeted_event:
+    targeted: type[events.ReturningChatTimeout] | type[events.ReturningChatRejected] | None = None
+    if cause_tag == CauseTag.TARGETED_MITRA_TIMEOUT:
+        targeted = events.ReturningChatTimeout
+    elif cause_tag == CauseTag.TARGETED_MITRA_REJECTED:
+        targeted = events.ReturningChatRejected
+    if targeted is not None:
         emit(
             session,
-            protocol.event(
-                targeted_event,
-                {
-                    "payment_session_id": req.payment_session_id,
-                    "pairing_request_id": req.id,
-                    "mitra_id": req.targeted_mitra_id,
-                    "fallback_offered": fallback_offered,
-                },
-                customer,
+            targeted(
+                payment_session_id=req.payment_session_id,
+                pairing_request_id=req.id,
+                mitra_id=req.targeted_mitra_id,
+                fallback_offered=fallback_offered,
             ),
+            to=to_customer,
         )
+
+
+@dataclass
+class OpenOffer:
+    request: PairingRequest
+    customer_name: str
+    duration_minutes: int
+
+
+async def open_offers_for_mitra(session: AsyncSession, mitra_id: uuid.UUID) -> list[OpenOffer]:
+    """The cards a mitra should see now (recovered after a reconnect)."""
+    return [OpenOffer(*row) for row in await repository.open_offers_for_mitra(session, mitra_id)]
 
 
 @dataclass
@@ -246,51 +265,69 @@ class Accepted:
 
 
 async def respond_to_pairing_request(
-    session: AsyncSession, runtime: Runtime, mitra_id: uuid.UUID, request_id: uuid.UUID, action: str
+    session: AsyncSession,
+    config: ConfigSnapshot,
+    presence: Presence,
+    mitra_id: uuid.UUID,
+    request_id: uuid.UUID,
+    action: OfferAction,
 ) -> Accepted | None:
     req = await repository.get_request(session, request_id, for_update=True)
     offer = await repository.get_offer(session, req.id, mitra_id) if req else None
     if req is None or offer is None:
         raise PairingRequestNotFound()
-    if req.status == "accepted":
+    if req.status == RequestStatus.ACCEPTED:
         raise AlreadyTaken() if req.accepted_mitra_id != mitra_id else RequestClosed()
-    if req.status != "open" or req.expires_at <= datetime.now(UTC) or offer.response is not None:
+    if req.status != RequestStatus.OPEN or req.expires_at <= datetime.now(UTC) or offer.response is not None:
         raise RequestClosed()
-    if action == "reject":
-        await _reject(session, runtime, req, mitra_id)
-        return None
-    return await _accept(session, runtime, req, mitra_id)
+    match action:
+        case OfferAction.REJECT:
+            await _reject(session, presence, req, mitra_id)
+            return None
+        case OfferAction.ACCEPT:
+            return await _accept(session, config, presence, req, mitra_id)
+        case _:
+            assert_never(action)
 
 
-async def _reject(session: AsyncSession, runtime: Runtime, req: PairingRequest, mitra_id: uuid.UUID) -> None:
-    await repository.set_offer_response(session, req.id, mitra_id, "rejected")
-    if req.request_type == "returning":
-        await _fail_request(session, runtime, req, "targeted_mitra_rejected", closed_reason="failed")
+async def _reject(
+    session: AsyncSession, presence: Presence, req: PairingRequest, mitra_id: uuid.UUID
+) -> None:
+    await repository.set_offer_response(session, req.id, mitra_id, OfferResponse.REJECTED)
+    if req.request_type == RequestType.RETURNING:
+        await _fail_request(
+            session, presence, req, CauseTag.TARGETED_MITRA_REJECTED, closed_reason=RequestClosedReason.FAILED
+        )
         return
     offers = await repository.offers(session, req.id)
     if any(o.response is None and o.mitra_id != mitra_id for o in offers):
         return
     offered = {o.mitra_id for o in offers}
-    others = [m for m in await runtime.presence.online_mitras_below_capacity() if m not in offered]
+    others = [m for m in await presence.online_mitras_below_capacity() if m not in offered]
     if not await repository.active_mitra_ids(session, others):
-        await _fail_request(session, runtime, req, "all_mitras_rejected", closed_reason="failed")
+        await _fail_request(
+            session, presence, req, CauseTag.ALL_MITRAS_REJECTED, closed_reason=RequestClosedReason.FAILED
+        )
 
 
 async def _accept(
-    session: AsyncSession, runtime: Runtime, req: PairingRequest, mitra_id: uuid.UUID
+    session: AsyncSession,
+    config: ConfigSnapshot,
+    presence: Presence,
+    req: PairingRequest,
+    mitra_id: uuid.UUID,
 ) -> Accepted:
     mitra = await repository.lock_mitra(session, mitra_id)
     if mitra is None or not mitra.is_active:
         raise PairingRequestNotFound()
-    cap = (await runtime.config.get()).int("max_customers_per_mitra")
-    if await chat_repository.count_active_for_mitra(session, mitra_id) >= cap:
+    if await chat_repository.count_active_for_mitra(session, mitra_id) >= config.max_customers_per_mitra:
         raise AtCapacity()
     payment = await payments.consume_payment_session(session, req.payment_session_id)
     chat = await chat_service.start_chat_session(
-        session, runtime, customer_id=req.customer_id, mitra_id=mitra_id, payment=payment
+        session, config, presence, customer_id=req.customer_id, mitra_id=mitra_id, payment=payment
     )
-    await repository.set_offer_response(session, req.id, mitra_id, "accepted")
-    await repository.close_request(session, req, status="accepted", accepted_mitra_id=mitra_id)
+    await repository.set_offer_response(session, req.id, mitra_id, OfferResponse.ACCEPTED)
+    await repository.close_request(session, req, status=RequestStatus.ACCEPTED, accepted_mitra_id=mitra_id)
     others = [
         o.mitra_id
         for o in await repository.offers(session, req.id)
@@ -299,44 +336,35 @@ async def _accept(
     if others:
         emit(
             session,
-            protocol.event(
-                "PAIRING_REQUEST_CLOSED",
-                {"pairing_request_id": req.id, "reason": "taken"},
-                *(protocol.mitra(m) for m in others),
-            ),
+            events.PairingRequestClosed(pairing_request_id=req.id, reason=RequestClosedReason.TAKEN),
+            to=(protocol.mitra(m) for m in others),
         )
     customer_name = await repository.customer_name(session, req.customer_id)
     emit(
         session,
-        protocol.event(
-            "PAIRING_MATCHED",
-            {
-                "payment_session_id": req.payment_session_id,
-                "pairing_request_id": req.id,
-                "chat_session_id": chat.id,
-                "mitra": {"id": mitra.id, "display_name": mitra.display_name},
-                "ends_at": chat.ends_at,
-            },
-            protocol.customer(req.customer_id),
+        events.PairingMatched(
+            payment_session_id=req.payment_session_id,
+            pairing_request_id=req.id,
+            chat_session_id=chat.id,
+            mitra=events.MitraRef(id=mitra.id, display_name=mitra.display_name),
+            ends_at=chat.ends_at,
         ),
+        to=[protocol.customer(req.customer_id)],
     )
     emit(
         session,
-        protocol.event(
-            "CHAT_SESSION_STARTED",
-            {
-                "chat_session_id": chat.id,
-                "customer": {"display_name": customer_name},
-                "ends_at": chat.ends_at,
-            },
-            protocol.mitra(mitra_id),
+        events.ChatSessionStarted(
+            chat_session_id=chat.id,
+            customer=events.CustomerName(display_name=customer_name),
+            ends_at=chat.ends_at,
         ),
+        to=[protocol.mitra(mitra_id)],
     )
     return Accepted(chat.id)
 
 
 async def cancel_payment_search(
-    session: AsyncSession, runtime: Runtime, customer_id: uuid.UUID, payment_session_id: uuid.UUID
+    session: AsyncSession, presence: Presence, customer_id: uuid.UUID, payment_session_id: uuid.UUID
 ) -> PairingRequest:
     payment = await payments.get_owned_payment_session(
         session, payment_session_id, customer_id, for_update=True
@@ -344,30 +372,38 @@ async def cancel_payment_search(
     req = await repository.open_request_for_payment(session, payment.id, for_update=True)
     if req is None:
         raise NoOpenRequest()
-    await _fail_request(session, runtime, req, "customer_cancelled", closed_reason="cancelled")
+    await _fail_request(
+        session, presence, req, CauseTag.CUSTOMER_CANCELLED, closed_reason=RequestClosedReason.CANCELLED
+    )
     return req
 
 
 async def fallback_to_general_blast(
-    session: AsyncSession, runtime: Runtime, customer_id: uuid.UUID, payment_session_id: uuid.UUID
+    session: AsyncSession,
+    config: ConfigSnapshot,
+    presence: Presence,
+    customer_id: uuid.UUID,
+    payment_session_id: uuid.UUID,
 ) -> PairingRequest:
     payment = await payments.revive_for_fallback(session, payment_session_id, customer_id)
-    return await _open_blast(session, runtime, payment)
+    return await _open_blast(session, config, presence, payment)
 
 
-async def fire_request_window(runtime: Runtime, session: AsyncSession, request_id: uuid.UUID) -> None:
+async def fire_request_window(session: AsyncSession, presence: Presence, request_id: uuid.UUID) -> None:
     req = await repository.get_request(session, request_id, for_update=True, skip_locked=True)
-    if req is None or req.status != "open" or req.expires_at > datetime.now(UTC):
+    if req is None or req.status != RequestStatus.OPEN or req.expires_at > datetime.now(UTC):
         return
-    if req.request_type == "returning":
-        await _fail_request(session, runtime, req, "targeted_mitra_timeout", closed_reason="expired")
-    else:
-        await _fail_request(session, runtime, req, "no_mitra_available", closed_reason="expired")
+    cause = (
+        CauseTag.TARGETED_MITRA_TIMEOUT
+        if req.request_type == RequestType.RETURNING
+        else CauseTag.NO_MITRA_AVAILABLE
+    )
+    await _fail_request(session, presence, req, cause, closed_reason=RequestClosedReason.EXPIRED)
 
 
-async def offer_open_blasts(runtime: Runtime, mitra_id: uuid.UUID) -> None:
+async def offer_open_blasts(transactions: Transactions, mitra_id: uuid.UUID) -> None:
     """A mitra came online or freed a slot: they get the blasts still open (late joiners)."""
-    async with runtime.transaction() as session:
+    async with transactions() as session:
         if not await repository.active_mitra_ids(session, [mitra_id]):
             return
         for req in await repository.open_blasts_not_offered_to(session, mitra_id):
@@ -377,20 +413,20 @@ async def offer_open_blasts(runtime: Runtime, mitra_id: uuid.UUID) -> None:
                 name = await repository.customer_name(session, req.customer_id)
                 emit(
                     session,
-                    protocol.event(
-                        "PAIRING_REQUEST",
-                        _request_payload(req, name, payment.duration_minutes),
-                        protocol.mitra(mitra_id),
-                    ),
+                    _request_event(req, name, payment.duration_minutes),
+                    to=[protocol.mitra(mitra_id)],
                 )
 
 
-def register(runtime: Runtime) -> None:
-    from curhat.deadlines.runner import DeadlineKind
+def register(deadlines: DeadlineRunner, presence: Presence, transactions: Transactions) -> None:
+    """Wire pairing's deadline and its late-joiner hook into this process."""
 
-    runtime.deadlines.register(DeadlineKind(REQUEST_WINDOW, repository.due_requests, fire_request_window))
+    async def fire(session: AsyncSession, request_id: uuid.UUID) -> None:
+        await fire_request_window(session, presence, request_id)
+
+    deadlines.register(DeadlineKind(REQUEST_WINDOW, repository.due_requests, fire))
 
     async def on_available(mitra_id: uuid.UUID) -> None:
-        await offer_open_blasts(runtime, mitra_id)
+        await offer_open_blasts(transactions, mitra_id)
 
-    runtime.presence.on_mitra_available(on_available)
+    presence.on_mitra_available(on_available)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
 from curhat.auth.deps import CurrentCustomer
-from curhat.internal.schemas import error_responses
+from curhat.deps import ConfigDep
+from curhat.kit.openapi import error_responses
 from curhat.models import PaymentSession
 from curhat.payments import idempotency, service
 from curhat.payments.schemas import (
@@ -69,11 +70,10 @@ async def create_payment_session(
     body: PaymentSessionCreateIn,
     principal: CurrentCustomer,
     session: SessionDep,
-    request: Request,
+    config: ConfigDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """A ``pending`` session; free for an eligible customer on tiers within the free-trial limit."""
-    config = await request.app.state.runtime.config.get()
 
     async def produce() -> idempotency.StoredAnswer:
         payment = await service.create_payment_session(

@@ -48,8 +48,3 @@ class IdempotencyKeyReused(Conflict):
 class ChatSessionNotActive(BadRequest):
     code = "chat_session_not_active"
     message = "Perpanjangan hanya untuk sesi curhat yang sedang berjalan."
-
-
-class MitraNotFound(NotFound):
-    code = "mitra_not_found"
-    message = "Bestie tidak ditemukan."

@@ -19,8 +19,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.kit.locks import advisory_xact_lock, lock_key
 from curhat.models import IdempotencyKey
-from curhat.payments import repository
 from curhat.payments.errors import IdempotencyKeyReused
 
 TTL = timedelta(hours=24)
@@ -46,7 +46,7 @@ async def run_once(
 ) -> StoredAnswer:
     """The stored answer for (customer, key), or ``produce()``'s, stored in this transaction."""
     digest = request_hash(body)
-    await repository.advisory_xact_lock(session, repository.lock_key("idempotency", str(customer_id), key))
+    await advisory_xact_lock(session, lock_key("idempotency", str(customer_id), key))
     row = (
         await session.scalars(
             select(IdempotencyKey)

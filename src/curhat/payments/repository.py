@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, text, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,13 +169,3 @@ async def mark_stale_confirmed(
         .execution_options(populate_existing=True, synchronize_session=False)
     )
     return list((await session.scalars(stmt)).all())
-
-
-def lock_key(*parts: str) -> int:
-    """A signed 64-bit advisory-lock key from text parts."""
-    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-async def advisory_xact_lock(session: AsyncSession, key: int) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})

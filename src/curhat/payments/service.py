@@ -17,23 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.app_config.service import ConfigSnapshot
 from curhat.errors import ValidationFailed
+from curhat.kit.locks import advisory_xact_lock, lock_key
+from curhat.mitras.errors import MitraNotFound
 from curhat.models import PairingFailure, PairingRequest, PaymentSession
 from curhat.models.pairing_failure import CAUSE_TAGS, TARGETED_CAUSES
-from curhat.pairing.failures import repository as failure_repository
-from curhat.pairing.failures import service as failures
 from curhat.payments import repository
 from curhat.payments.errors import (
     ChatSessionNotActive,
     FallbackNotAvailable,
     FreeTrialAlreadyUsed,
     IdempotencyKeyReused,
-    MitraNotFound,
     PaymentSessionAlreadyUsed,
     PaymentSessionExpired,
     PaymentSessionNotConfirmed,
     PaymentSessionNotFound,
     PaymentSessionNotPending,
 )
+from curhat.payments.failures import repository as failure_repository
+from curhat.payments.failures import service as failures
 from curhat.pricing import service as pricing
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ async def create_payment_session(
         status="pending",
         targeted_mitra_id=targeted_mitra_id,
         created_at=now,
-        expires_at=now + timedelta(minutes=config.int("payment_session_timeout_minutes")),
+        expires_at=now + timedelta(minutes=config.payment_session_timeout_minutes),
         is_extension=is_extension,
         chat_session_id=chat_session_id if is_extension else None,
     )
@@ -193,9 +194,7 @@ async def consume_payment_session(session: AsyncSession, payment_session_id: uui
         raise PaymentSessionNotFound()
     if payment.is_free_trial and payment.status == "confirmed":
         # Two free trials confirmed in parallel: the second consume waits here, then refuses.
-        await repository.advisory_xact_lock(
-            session, repository.lock_key("free-trial", str(payment.customer_id))
-        )
+        await advisory_xact_lock(session, lock_key("free-trial", str(payment.customer_id)))
         if await repository.customer_has_consumed_free_trial(
             session, payment.customer_id, other_than=payment.id
         ):

@@ -1,11 +1,11 @@
-"""The one PostgreSQL query presence needs: active sessions per mitra, to rebuild its counters."""
+"""The PostgreSQL reads presence needs: active sessions per mitra, to set and rebuild its counters."""
 
 from __future__ import annotations
 
 import uuid
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from curhat.models import ChatSession
 
@@ -18,3 +18,23 @@ async def active_session_counts(session: AsyncSession) -> dict[uuid.UUID, int]:
         .group_by(ChatSession.mitra_id)
     )
     return {mitra_id: int(n) for mitra_id, n in (await session.execute(stmt)).all()}
+
+
+async def active_session_count(session: AsyncSession, mitra_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(ChatSession.mitra_id == mitra_id, ChatSession.status == "active")
+    return int((await session.execute(stmt)).scalar_one())
+
+
+class ActiveSessions:
+    """Counts read in a fresh session of their own, so they see what has just committed."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def all(self) -> dict[uuid.UUID, int]:
+        async with self._sessionmaker() as session:
+            return await active_session_counts(session)
+
+    async def for_mitra(self, mitra_id: uuid.UUID) -> int:
+        async with self._sessionmaker() as session:
+            return await active_session_count(session, mitra_id)

@@ -18,28 +18,27 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from valkey.asyncio import Valkey
 from valkey.commands.core import AsyncScript
 
-from curhat.app_config.service import ConfigSnapshot
-from curhat.presence import repository, scripts
-from curhat.realtime import protocol
+from curhat.kit.pubsub import subscribe_forever
+from curhat.presence import scripts
+from curhat.presence.repository import ActiveSessions
+from curhat.realtime.hub import Connection
 from curhat.valkey import Keys
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 AvailableCallback = Callable[[uuid.UUID], Awaitable[None]]
+AvailabilityListener = Callable[[bool, int], None]
 ScriptArg = str | int | float
 
 BACKSTOP_SECONDS = 2.0
 REAP_BATCH = 1000
 REFRESH_BATCH = 2000
-CAP_KEY = "max_customers_per_mitra"
+MITRA_PREFIX = "mitra:"
 
 
 class PresenceTimings:
@@ -62,38 +61,32 @@ def _uuid(value: Any) -> uuid.UUID:
 
 
 class Presence:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        valkey: Valkey,
+        keys: Keys,
+        active_sessions: ActiveSessions,
+        *,
+        ttl: float,
+        capacity: int,
+        on_availability: AvailabilityListener | None = None,
+    ) -> None:
+        self._valkey = valkey
+        self._keys = keys
+        self._active_sessions = active_sessions
+        self._on_availability = on_availability
         self._on_available: list[AvailableCallback] = []
-        self._runtime: Runtime | None = None
-        self._valkey: Valkey | None = None
-        self._keys: Keys | None = None
-        self._script_keys: list[str] = []
-        self._scripts: dict[str, AsyncScript] = {}
-        self._cap = 3
+        self._cap = capacity
         self._snapshot: tuple[bool, int] = (False, 0)
         self._version = -1
         self._body = b'{"available":false,"count":0}'
         self._epoch = ""
         self._wants: dict[uuid.UUID, bool] = {}  # what this instance knows of its own mitras' wishes
+        self._sockets: dict[str, Connection] = {}  # this instance's mitra sockets, by connection id
         self._tasks: set[asyncio.Task[None]] = set()
-        self.timings = PresenceTimings(30)
+        self.timings = PresenceTimings(ttl)
         self.backstop_seconds = BACKSTOP_SECONDS
         self.subscribed = asyncio.Event()
-
-    # -- wiring -----------------------------------------------------------------------------
-
-    def on_mitra_available(self, callback: AvailableCallback) -> None:
-        """Called when a mitra comes online or frees a slot (late joiners get open blasts)."""
-        self._on_available.append(callback)
-
-    def bind(self, runtime: Runtime) -> None:
-        """Attach to a runtime's Valkey without starting loops (``start`` does both)."""
-        if self._runtime is runtime:
-            return
-        self._runtime = runtime
-        self._valkey = runtime.valkey
-        self._keys = keys = runtime.keys
-        self.timings = PresenceTimings(float(runtime.settings.presence_ttl_seconds))
         self._script_keys = [
             keys.wants_online,
             keys.online,
@@ -106,8 +99,8 @@ class Presence:
             keys.counters_built,
             keys.availability_version,
         ]
-        self._scripts = {
-            name: runtime.valkey.register_script(getattr(scripts, name))
+        self._scripts: dict[str, AsyncScript] = {
+            name: valkey.register_script(getattr(scripts, name))
             for name in (
                 "CONNECT",
                 "DISCONNECT",
@@ -120,15 +113,16 @@ class Presence:
                 "REFRESH",
             )
         }
-        cached = runtime.config.cached
-        if cached is not None:
-            self._cap = cached.int(CAP_KEY)
-        runtime.config.on_change(self._on_config)
 
-    async def start(self, runtime: Runtime) -> None:
-        """Load the cap, rebuild counters, sync the snapshot, start the loops."""
-        self.bind(runtime)
-        self._cap = (await runtime.config.get()).int(CAP_KEY)
+    # -- wiring -----------------------------------------------------------------------------
+
+    def on_mitra_available(self, callback: AvailableCallback) -> None:
+        """Called when a mitra comes online or frees a slot (late joiners get open blasts)."""
+        self._on_available.append(callback)
+
+    async def start(self, capacity: int) -> None:
+        """Apply the cap, rebuild counters and sync the snapshot (the loops are ``loops()``)."""
+        self._cap = capacity
         try:
             await self._apply_capacity(self._cap)
             await self.rebuild_counters()
@@ -136,29 +130,22 @@ class Presence:
         except Exception:
             log.warning("presence start-up without Valkey; the backstop will rebuild", exc_info=True)
             self._set_snapshot(None)
-        runtime.spawn("presence-availability", self._listen)
-        runtime.spawn("presence-backstop", self._backstop_loop)
-        runtime.spawn("presence-heartbeat", self._heartbeat_loop)
-        runtime.spawn("presence-reaper", self._reaper_loop)
-        try:
-            await asyncio.wait_for(self.subscribed.wait(), 5)
-        except TimeoutError:
-            log.warning("availability channel not subscribed yet; continuing")
 
-    @property
-    def _rt(self) -> Runtime:
-        if self._runtime is None:
-            raise RuntimeError("Presence used before start()/bind()")
-        return self._runtime
+    def loops(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+        """The background loops the owner runs for the process's life."""
+        return [
+            ("presence-availability", self._listen),
+            ("presence-backstop", self._backstop_loop),
+            ("presence-heartbeat", self._heartbeat_loop),
+            ("presence-reaper", self._reaper_loop),
+        ]
 
     @property
     def _vk(self) -> Valkey:
-        assert self._valkey is not None, "Presence used before start()/bind()"
         return self._valkey
 
     @property
     def _k(self) -> Keys:
-        assert self._keys is not None, "Presence used before start()/bind()"
         return self._keys
 
     async def _run(self, name: str, *args: ScriptArg) -> Any:
@@ -204,6 +191,17 @@ class Presence:
 
     # -- sockets ----------------------------------------------------------------------------
 
+    async def on_socket_open(self, conn: Connection) -> None:
+        """Hub hook: a mitra socket is about to be accepted on this instance (raises if Valkey is down)."""
+        if conn.key.startswith(MITRA_PREFIX):
+            await self.register_connection(_uuid(conn.key[len(MITRA_PREFIX) :]), conn.id)
+            self._sockets[conn.id] = conn
+
+    async def on_socket_close(self, conn: Connection) -> None:
+        """Hub hook: a socket closed; the last mitra socket going takes the mitra offline."""
+        if self._sockets.pop(conn.id, None) is not None:
+            await self.unregister_connection(_uuid(conn.key[len(MITRA_PREFIX) :]), conn.id)
+
     async def register_connection(self, mitra_id: uuid.UUID, conn_id: str) -> None:
         """A mitra socket opened on this instance (call before accepting it)."""
         result = await self._run("CONNECT", str(mitra_id), conn_id)
@@ -245,10 +243,13 @@ class Presence:
         if int(result[0]) == 1:
             await self._fire_available([mitra_id])
 
+    async def resync_active_count(self, mitra_id: uuid.UUID) -> None:
+        """After a commit that started or ended a chat: the counter is set from PostgreSQL."""
+        await self.set_active_count(mitra_id, await self._active_sessions.for_mitra(mitra_id))
+
     async def rebuild_counters(self) -> None:
         """Replace every counter with ``chat_sessions`` counts (start-up, or Valkey lost them)."""
-        async with self._rt.db.sessionmaker() as session:
-            counts = await repository.active_session_counts(session)
+        counts = await self._active_sessions.all()
         args: list[ScriptArg] = []
         for mitra_id, n in counts.items():
             args += [str(mitra_id), n]
@@ -274,8 +275,8 @@ class Presence:
                 except Exception:
                     log.exception("mitra-available callback failed for %s", mitra_id)
 
-    def _on_config(self, snapshot: ConfigSnapshot) -> None:
-        cap = snapshot.int(CAP_KEY)
+    def set_capacity(self, cap: int) -> None:
+        """The cap changed in the config: availability is recomputed in the background."""
         if cap == self._cap:
             return
         self._cap = cap
@@ -319,35 +320,28 @@ class Presence:
             return
         self._snapshot = new
         self._body = b'{"available":%s,"count":%d}' % (b"true" if new[0] else b"false", new[1])
-        if self._runtime is not None:
-            frame = protocol.availability_event(*new).frame()
-            self._runtime.hub.broadcast("customer:", frame)
+        if self._on_availability is not None:
+            self._on_availability(*new)
 
     async def _listen(self) -> None:
         """Every instance's snapshot follows the counts published by whichever instance changed it."""
-        channel = self._k.availability_channel
-        while True:
-            pubsub = self._vk.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(channel)
-                self.subscribed.set()
-                await self._read_published()
-                while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is not None and message.get("type") == "message":
-                        self._apply_published(message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.subscribed.clear()
-                self._set_snapshot(None)
-                log.warning("availability subscriber lost Valkey; retrying", exc_info=True)
-                await asyncio.sleep(0.5)
-            finally:
-                try:
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-                except Exception:  # the connection is already gone
-                    log.debug("pubsub close failed", exc_info=True)
+
+        async def subscribed() -> None:
+            self.subscribed.set()
+            await self._read_published()
+
+        def lost() -> None:
+            self.subscribed.clear()
+            self._set_snapshot(None)
+
+        await subscribe_forever(
+            self._vk,
+            self._k.availability_channel,
+            self._apply_published,
+            on_subscribed=subscribed,
+            on_lost=lost,
+            name="availability subscriber",
+        )
 
     async def _backstop_loop(self) -> None:
         while True:
@@ -383,10 +377,8 @@ class Presence:
             await self.heartbeat_once()
 
     async def heartbeat_once(self) -> None:
-        """Refresh this instance's mitra sockets in Valkey and close sockets gone silent."""
-        hub = self._rt.hub
-        hub.close_idle(self.timings.ttl, protocol.CLOSE_IDLE)
-        conns = [c for c in hub.with_prefix("mitra:") if c.close_code is None]
+        """Refresh this instance's mitra sockets in Valkey (the hub closes sockets gone silent)."""
+        conns = [c for c in self._sockets.values() if c.close_code is None]
         if not conns and not self._wants:
             return
         try:

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from curhat.auth.deps import CurrentOperator
-from curhat.internal.schemas import error_responses
+from curhat.kit.openapi import error_responses
 from curhat.postgres import SessionDep
 from curhat.pricing import service
 from curhat.pricing.schemas import (

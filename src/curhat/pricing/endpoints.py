@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from curhat.auth.deps import CurrentCustomer
-from curhat.internal.schemas import error_responses
+from curhat.deps import ConfigDep
+from curhat.kit.openapi import error_responses
 from curhat.postgres import SessionDep
 from curhat.pricing import service
 from curhat.pricing.schemas import PricingOut, TierOut
@@ -28,16 +29,14 @@ def _out(prices: service.PriceList) -> PricingOut:
 
 
 @router.get("", responses=_ERRORS)
-async def get_pricing(principal: CurrentCustomer, session: SessionDep, request: Request) -> PricingOut:
+async def get_pricing(principal: CurrentCustomer, session: SessionDep, config: ConfigDep) -> PricingOut:
     """Eligible customers see ``amount: 0, is_free_trial: true`` on tiers within the free-trial limit."""
-    config = await request.app.state.runtime.config.get()
     return _out(await service.get_price_tiers(session, principal.id, config))
 
 
 @router.get("/extension", responses=_ERRORS)
 async def get_extension_pricing(
-    principal: CurrentCustomer, session: SessionDep, request: Request
+    principal: CurrentCustomer, session: SessionDep, config: ConfigDep
 ) -> PricingOut:
     """Extension tiers: never a free trial."""
-    config = await request.app.state.runtime.config.get()
     return _out(await service.get_extension_price_tiers(session, principal.id, config))

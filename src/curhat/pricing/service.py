@@ -47,7 +47,7 @@ async def is_customer_eligible_for_free_trial(
     session: AsyncSession, customer_id: uuid.UUID, config: ConfigSnapshot
 ) -> bool:
     """Eligible = the trial is enabled and the customer never consumed a free-trial session."""
-    if config.int("free_trial_max_duration_minutes") <= 0:
+    if config.free_trial_max_duration_minutes <= 0:
         return False
     return not await has_consumed_free_trial(session, customer_id)
 
@@ -77,7 +77,7 @@ def _price(tier: PriceTier, *, eligible: bool, limit: int) -> PricedTier | None:
 async def get_price_tiers(session: AsyncSession, customer_id: uuid.UUID, config: ConfigSnapshot) -> PriceList:
     """Active tiers for a first chat, ordered by sort_order then duration."""
     eligible = await is_customer_eligible_for_free_trial(session, customer_id, config)
-    limit = config.int("free_trial_max_duration_minutes")
+    limit = config.free_trial_max_duration_minutes
     priced = [_price(t, eligible=eligible, limit=limit) for t in await repository.active_tiers(session)]
     return PriceList([p for p in priced if p is not None], eligible)
 
@@ -111,7 +111,7 @@ async def quote(
         priced = _price(tier, eligible=False, limit=0)
     else:
         eligible = await is_customer_eligible_for_free_trial(session, customer_id, config)
-        priced = _price(tier, eligible=eligible, limit=config.int("free_trial_max_duration_minutes"))
+        priced = _price(tier, eligible=eligible, limit=config.free_trial_max_duration_minutes)
     if priced is None:
         raise ValidationFailed(
             [{"field": "duration_minutes", "message": "Paket ini hanya tersedia sebagai uji coba gratis."}]

@@ -11,6 +11,7 @@ import logging
 
 from valkey.asyncio import Valkey
 
+from curhat.kit.pubsub import subscribe_forever
 from curhat.realtime.hub import Hub
 from curhat.realtime.protocol import Envelope
 
@@ -40,20 +41,15 @@ class EventBus:
                 self._hub.deliver((r.channel_key for r in env.recipients), env.frame())
 
     async def listen(self) -> None:
-        while True:
-            try:
-                pubsub = self._valkey.pubsub(ignore_subscribe_messages=True)
-                await pubsub.subscribe(self._channel)
-                self.ready.set()
-                while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is None or message.get("type") != "message":
-                        continue
-                    head, _, frame = str(message["data"]).partition("\n")
-                    self._hub.deliver(head.split(","), frame)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.ready.clear()
-                log.warning("event bus lost Valkey; resubscribing", exc_info=True)
-                await asyncio.sleep(0.5)
+        def deliver(data: object) -> None:
+            head, _, frame = str(data).partition("\n")
+            self._hub.deliver(head.split(","), frame)
+
+        await subscribe_forever(
+            self._valkey,
+            self._channel,
+            deliver,
+            on_subscribed=self.ready.set,
+            on_lost=self.ready.clear,
+            name="event bus",
+        )

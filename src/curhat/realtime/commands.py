@@ -1,36 +1,39 @@
-"""Client → server WebSocket commands: a registry other domains add handlers to.
+"""Client → server WebSocket commands: a registry other domains add typed handlers to.
 
-Usage (e.g. from a domain's ``register(runtime)``)::
+Usage (from a domain's ``register(...)``)::
 
-    async def on_send(principal: Principal, payload: dict[str, Any]) -> None:
-        ...  # payload is the client's frame without "type"
+    async def on_send(principal: Principal, frame: events.ChatSend) -> None:
+        ...  # frame is already validated against the model
 
-    runtime.ws_commands.register("chat.send", on_send)                  # customers and mitras
-    runtime.ws_commands.register("x.y", handler, roles=("mitra",))      # mitras only
+    ws_commands.register(events.ChatSend, on_send)                   # customers and mitras
+    ws_commands.register(events.SomeCommand, handler, roles=("mitra",))
 
-A handler that raises ``CurhatError`` makes the socket that sent the frame receive an
-``ERROR`` event ``{code, message}``; nothing else happens to the socket. Handlers run
-one at a time per socket, in the order the frames arrived; they must not hold a
-database transaction open while waiting on anything but the database.
+A frame that does not validate gets an ``ERROR`` event ``validation_error``; a handler
+that raises ``CurhatError`` makes the socket receive an ``ERROR`` event ``{code, message}``;
+nothing else happens to the socket. Handlers run one at a time per socket, in the order the
+frames arrived; they must not hold a database transaction open while waiting on anything
+but the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from curhat.auth.tokens import Principal, Role
+from curhat.realtime.events import ClientCommand, Ping, event_type
 
-CommandHandler = Callable[[Principal, dict[str, Any]], Awaitable[None]]
+RESERVED = frozenset({event_type(Ping)})
 
-RESERVED = frozenset({"ping"})
+C = TypeVar("C", bound=ClientCommand)
 
 
 @dataclass(frozen=True)
 class Command:
     name: str
-    handler: CommandHandler
+    model: type[ClientCommand]
+    handler: Callable[[Principal, Any], Awaitable[None]]
     roles: frozenset[Role]
 
 
@@ -40,17 +43,18 @@ class CommandRegistry:
 
     def register(
         self,
-        name: str,
-        handler: CommandHandler,
+        model: type[C],
+        handler: Callable[[Principal, C], Awaitable[None]],
         *,
         roles: Iterable[Role] = ("customer", "mitra"),
     ) -> None:
-        """Route frames ``{"type": name, ...}`` from sockets of these roles to ``handler``."""
+        """Route frames ``{"type": <model's type>, ...}`` from sockets of these roles to ``handler``."""
+        name = event_type(model)
         if name in RESERVED:
             raise ValueError(f"{name!r} is handled by the hub itself")
         if name in self._commands:
             raise ValueError(f"a handler for {name!r} is already registered")
-        self._commands[name] = Command(name, handler, frozenset(roles))
+        self._commands[name] = Command(name, model, handler, frozenset(roles))
 
     def unregister(self, name: str) -> None:
         self._commands.pop(name, None)

@@ -13,17 +13,17 @@ import json
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from curhat.auth.tokens import Principal, TokenError
-from curhat.errors import CurhatError
+from curhat.auth.tokens import Principal, TokenError, TokenSigner
+from curhat.errors import CurhatError, ValidationFailed, validation_fields
 from curhat.realtime import protocol
-from curhat.realtime.hub import Connection
-
-if TYPE_CHECKING:
-    from curhat.runtime import Runtime
+from curhat.realtime.commands import CommandRegistry
+from curhat.realtime.hub import Connection, Hub
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +41,19 @@ def offered_token(ws: WebSocket) -> tuple[str | None, str | None]:
     return ws.query_params.get("token"), None
 
 
-def allowed_origins(runtime: Runtime) -> set[str]:
-    s = runtime.settings
-    own = {f"http://{host}:{s.public_port}" for host in (s.public_host, "localhost", "127.0.0.1")}
-    if s.public_port == 80:
-        own |= {f"http://{host}" for host in (s.public_host, "localhost", "127.0.0.1")}
-    return own | set(s.ws_origin_list)
+def own_origins(host: str, port: int, extra: Iterable[str]) -> set[str]:
+    """The public listener's own origins (as typed in a browser) plus configured ones."""
+    own = {f"http://{h}:{port}" for h in (host, "localhost", "127.0.0.1")}
+    if port == 80:
+        own |= {f"http://{h}" for h in (host, "localhost", "127.0.0.1")}
+    return own | set(extra)
 
 
-def origin_ok(ws: WebSocket, runtime: Runtime) -> bool:
-    origin = ws.headers.get("origin")
-    return origin is None or origin.rstrip("/") in allowed_origins(runtime)
-
-
-def authenticate(runtime: Runtime, token: str | None) -> Principal | None:
+def authenticate(signer: TokenSigner, token: str | None) -> Principal | None:
     if not token:
         return None
     try:
-        principal = runtime.signer.verify(token)
+        principal = signer.verify(token)
     except TokenError:
         return None
     return principal if principal.role in ("customer", "mitra") else None
@@ -87,44 +82,60 @@ class FloodGuard:
         return True
 
 
-async def serve_socket(ws: WebSocket, runtime: Runtime) -> None:
-    token, subprotocol = offered_token(ws)
-    if not origin_ok(ws, runtime):
-        await refuse(ws, protocol.CLOSE_FORBIDDEN_ORIGIN, subprotocol)
-        return
-    principal = authenticate(runtime, token)
-    if principal is None:
-        await refuse(ws, protocol.CLOSE_BAD_TOKEN, subprotocol)
-        return
+class SocketServer:
+    """Serves ``/ws``: everything a socket needs, handed in by the composition root."""
 
-    conn = Connection(key=f"{principal.role}:{principal.id}", id=uuid.uuid4().hex)
-    is_mitra = principal.role == "mitra"
-    if is_mitra:
+    def __init__(
+        self,
+        hub: Hub,
+        signer: TokenSigner,
+        commands: CommandRegistry,
+        *,
+        origins: set[str],
+        on_open: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._hub = hub
+        self._signer = signer
+        self._commands = commands
+        self._origins = origins
+        self._on_open = on_open
+
+    def origin_ok(self, ws: WebSocket) -> bool:
+        origin = ws.headers.get("origin")
+        return origin is None or origin.rstrip("/") in self._origins
+
+    async def serve(self, ws: WebSocket) -> None:
+        token, subprotocol = offered_token(ws)
+        if not self.origin_ok(ws):
+            await refuse(ws, protocol.CLOSE_FORBIDDEN_ORIGIN, subprotocol)
+            return
+        principal = authenticate(self._signer, token)
+        if principal is None:
+            await refuse(ws, protocol.CLOSE_BAD_TOKEN, subprotocol)
+            return
+
+        conn = Connection(key=f"{principal.role}:{principal.id}", id=uuid.uuid4().hex)
         # Before the handshake completes, so "socket open → POST online" never races it.
         try:
-            await runtime.presence.register_connection(principal.id, conn.id)
+            await self._hub.open(conn)
         except Exception:
-            log.warning("websocket refused: presence unavailable", exc_info=True)
+            log.warning("websocket refused: a dependency is unavailable", exc_info=True)
             await refuse(ws, protocol.CLOSE_UNAVAILABLE, subprotocol)
             return
-    await ws.accept(subprotocol=subprotocol)
-    runtime.metrics.ws_connections.inc()
-    runtime.hub.add(conn)
-    writer = asyncio.create_task(_write(ws, conn), name=f"ws-writer-{conn.id}")
-    try:
-        await _read(ws, conn, principal, runtime)
-    finally:
-        runtime.hub.remove(conn)
-        conn.close(1000)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(writer, 5)
-        if not writer.done():
-            writer.cancel()
-        if is_mitra:
-            try:
-                await runtime.presence.unregister_connection(principal.id, conn.id)
-            except Exception:  # the reaper takes it offline within the TTL
-                log.warning("could not unregister mitra socket %s", conn.id, exc_info=True)
+        writer: asyncio.Task[None] | None = None
+        try:
+            await ws.accept(subprotocol=subprotocol)
+            self._on_open()
+            writer = asyncio.create_task(_write(ws, conn), name=f"ws-writer-{conn.id}")
+            await _read(ws, conn, principal, self._commands)
+        finally:
+            conn.close(1000)
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(writer, 5)
+                if not writer.done():
+                    writer.cancel()
+            await self._hub.close(conn)
 
 
 async def _write(ws: WebSocket, conn: Connection) -> None:
@@ -143,7 +154,7 @@ async def _write(ws: WebSocket, conn: Connection) -> None:
             await ws.close(code)
 
 
-async def _read(ws: WebSocket, conn: Connection, principal: Principal, runtime: Runtime) -> None:
+async def _read(ws: WebSocket, conn: Connection, principal: Principal, commands: CommandRegistry) -> None:
     guard = FloodGuard()
     try:
         while conn.close_code is None:
@@ -166,7 +177,7 @@ async def _read(ws: WebSocket, conn: Connection, principal: Principal, runtime: 
             if len(text) > protocol.MAX_FRAME_BYTES // 4 and len(text.encode()) > protocol.MAX_FRAME_BYTES:
                 conn.close(protocol.CLOSE_FRAME_TOO_BIG)
                 break
-            await _dispatch(conn, principal, runtime, text)
+            await _dispatch(conn, principal, commands, text)
         # Closing: wait for the client's close frame (or the transport to drop).
         while (await ws.receive())["type"] != "websocket.disconnect":
             pass
@@ -174,7 +185,7 @@ async def _read(ws: WebSocket, conn: Connection, principal: Principal, runtime: 
         return
 
 
-async def _dispatch(conn: Connection, principal: Principal, runtime: Runtime, text: str) -> None:
+async def _dispatch(conn: Connection, principal: Principal, commands: CommandRegistry, text: str) -> None:
     try:
         frame: Any = json.loads(text)
     except ValueError:
@@ -187,13 +198,18 @@ async def _dispatch(conn: Connection, principal: Principal, runtime: Runtime, te
     if kind == "ping":
         conn.offer(protocol.PONG_FRAME)
         return
-    command = runtime.ws_commands.get(kind, principal.role)
+    command = commands.get(kind, principal.role)
     if command is None:
         _error(conn, "unknown_type", f"Unknown frame type {kind[:40]!r}.")
         return
-    payload = {k: v for k, v in frame.items() if k != "type"}
     try:
-        await command.handler(principal, payload)
+        parsed = command.model.model_validate(frame)
+    except ValidationError as exc:
+        err = ValidationFailed(validation_fields(exc.errors()))
+        _error(conn, err.code, err.message)
+        return
+    try:
+        await command.handler(principal, parsed)
     except CurhatError as err:
         _error(conn, err.code, err.message)
     except Exception:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
 
-from curhat.realtime.connection import serve_socket
-
-router = APIRouter()
+from curhat.realtime.connection import SocketServer
 
 
-@router.websocket("/ws")
-async def websocket_endpoint(websocket: WebSocket) -> None:
-    """JWT as ``?token=`` or subprotocol ``bearer.<token>``; JSON frames; see api.md for events."""
-    await serve_socket(websocket, websocket.app.state.runtime)
+def router_for(sockets: SocketServer) -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/ws")
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        """JWT as subprotocol ``bearer.<token>`` (or ``?token=``); JSON frames; see /asyncapi.json."""
+        await sockets.serve(websocket)
+
+    return router

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,38 @@ class Connection:
         self.queue.put_nowait(None)
 
 
+ConnectionHook = Callable[[Connection], Awaitable[None]]
+
+
 class Hub:
+    """Other parts (presence) learn of sockets through the open/close hooks; the hub calls nobody."""
+
     def __init__(self) -> None:
         self._by_key: dict[str, set[Connection]] = defaultdict(set)
+        self._on_open: list[ConnectionHook] = []
+        self._on_close: list[ConnectionHook] = []
         self.delivered = 0
+
+    def on_open(self, hook: ConnectionHook) -> None:
+        """Awaited before a socket is accepted; a hook that raises refuses the socket."""
+        self._on_open.append(hook)
+
+    def on_close(self, hook: ConnectionHook) -> None:
+        """Awaited after a socket closed; failures are logged (presence's reaper repairs them)."""
+        self._on_close.append(hook)
+
+    async def open(self, conn: Connection) -> None:
+        for hook in self._on_open:
+            await hook(conn)
+        self.add(conn)
+
+    async def close(self, conn: Connection) -> None:
+        self.remove(conn)
+        for hook in self._on_close:
+            try:
+                await hook(conn)
+            except Exception:
+                log.warning("socket close hook failed for %s", conn.id, exc_info=True)
 
     def add(self, conn: Connection) -> None:
         self._by_key[conn.key].add(conn)
@@ -93,6 +121,11 @@ class Hub:
         for conn in idle:
             conn.close(code)
         return len(idle)
+
+    async def close_idle_forever(self, max_idle: float, code: int, *, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            self.close_idle(max_idle, code)
 
     def __len__(self) -> int:
         return sum(len(c) for c in self._by_key.values())

@@ -1,9 +1,13 @@
-"""Server-rendered pages for the three apps (filled in by the web-app issues)."""
+"""Server-rendered pages for the three apps: the customer app at ``/``, the mitra app at ``/mitra/``."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+
+from curhat.web import site
+from curhat.web.customer import pages as customer_pages
+from curhat.web.mitra import pages as mitra_pages
 
 _SHELL = """<!doctype html><html lang="id"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
@@ -15,13 +19,10 @@ def _page(title: str, body: str) -> HTMLResponse:
 
 
 def mount_public(app: FastAPI) -> None:
-    @app.get("/", include_in_schema=False)
-    async def customer_home() -> HTMLResponse:
-        return _page("Curhat", "Aplikasi pelanggan sedang disiapkan. API tersedia di /docs.")
-
-    @app.get("/mitra/", include_in_schema=False)
-    async def mitra_home() -> HTMLResponse:
-        return _page("Curhat — Bestie", "Aplikasi bestie sedang disiapkan.")
+    web = site.Web()
+    site.install(app, web)
+    customer_pages.mount(app, web)
+    mitra_pages.mount(app, web)
 
 
 def mount_internal(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from curhat.auth import service as auth_service
+from curhat.deps import runtime_of
 from curhat.errors import TooManyAttempts, Unauthorized
 from curhat.postgres import SessionDep
 from curhat.web.control_center import render, sessions
@@ -16,7 +17,7 @@ router = APIRouter()
 
 @router.get("/")
 async def home(request: Request) -> RedirectResponse:
-    found = await sessions.operator_id(request.app.state.runtime, request.cookies.get(sessions.COOKIE))
+    found = await sessions.operator_id(runtime_of(request), request.cookies.get(sessions.COOKIE))
     return RedirectResponse("/cc/dashboard" if found else "/cc/login", status_code=303)
 
 
@@ -30,7 +31,7 @@ async def login_page(request: Request) -> HTMLResponse:
 async def login(request: Request, session: SessionDep) -> Response:
     form = await fields(request, "email", "password", "next")
     next_url = sessions.safe_next(form["next"])
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     address = request.client.host if request.client else "unknown"
     error = None
     if not form["email"].strip() or not form["password"] or len(form["email"]) > 254:
@@ -54,7 +55,7 @@ async def login(request: Request, session: SessionDep) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> RedirectResponse:
-    await sessions.end(request.app.state.runtime, request.cookies.get(sessions.COOKIE))
+    await sessions.end(runtime_of(request), request.cookies.get(sessions.COOKIE))
     response = render.redirect(request, "/cc/login", success="Signed out.")
     sessions.clear_cookie(response)
     return response

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from curhat.deps import PresenceDep
 from curhat.errors import ValidationFailed
 from curhat.internal import service
 from curhat.models.pairing_failure import CAUSE_TAGS
@@ -26,7 +27,9 @@ def _date(raw: str | None) -> date | None:
 
 
 @router.get("/dashboard")
-async def dashboard(request: Request, operator: CurrentOperatorPage, session: SessionDep) -> HTMLResponse:
+async def dashboard(
+    request: Request, operator: CurrentOperatorPage, session: SessionDep, presence: PresenceDep
+) -> HTMLResponse:
     params = request.query_params
     date_from, date_to = _date(params.get("date_from")), _date(params.get("date_to"))
     errors = []
@@ -34,10 +37,10 @@ async def dashboard(request: Request, operator: CurrentOperatorPage, session: Se
         errors.append("A date was not understood (use YYYY-MM-DD); showing today.")
         date_from = date_to = None
     try:
-        d = await service.dashboard(session, request.app.state.runtime, date_from, date_to)
+        d = await service.dashboard(session, presence, date_from, date_to)
     except ValidationFailed:
         errors.append("The “from” date is after the “to” date; showing today.")
-        d = await service.dashboard(session, request.app.state.runtime, None, None)
+        d = await service.dashboard(session, presence, None, None)
     s = d.stats
     in_range = Filters(date_from=s.date_from, date_to=s.date_to)
     outcomes = [("Matched", s.matched, "good")] + [

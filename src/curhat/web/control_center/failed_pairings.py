@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
 from curhat.models.pairing_failure import CAUSE_TAGS, OPERATOR_ACTIONS
-from curhat.pairing.failures import service
+from curhat.payments.failures import service
 from curhat.postgres import SessionDep
 from curhat.web.control_center import labels, render
 from curhat.web.control_center.forms import fields

@@ -6,11 +6,12 @@ import math
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from curhat.auth.service import PhoneTaken
-from curhat.internal.schemas import Page
+from curhat.deps import ConfigDep, PresenceDep
+from curhat.kit.pagination import Page
 from curhat.mitras import service
 from curhat.mitras.schemas import MitraCreateIn, MitraPatchIn
 from curhat.postgres import SessionDep
@@ -30,24 +31,29 @@ def _page_number(request: Request) -> int:
         return 1
 
 
+def _page(number: int) -> Page:
+    return Page(PAGE_SIZE, (number - 1) * PAGE_SIZE)
+
+
 async def _list_page(
     request: Request,
     operator: Operator,
     session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
     number = _page_number(request)
-    runtime = request.app.state.runtime
-    rows, total = await service.list_mitras(session, runtime, Page(PAGE_SIZE, (number - 1) * PAGE_SIZE))
+    rows, total = await service.list_mitras(session, presence, config, _page(number))
     context: dict[str, Any] = {
         "operator": operator,
         "rows": rows,
         "total": total,
         "page": number,
         "pages": max(1, math.ceil(total / PAGE_SIZE)),
-        "online_now": await service.count_online(runtime),
+        "online_now": await presence.online_count(),
         "form": form or {"phone": "", "display_name": ""},
         "errors": errors or {},
         "live_url": f"/cc/mitras/live.json?page={number}",
@@ -56,18 +62,28 @@ async def _list_page(
 
 
 @router.get("/mitras")
-async def mitras(request: Request, operator: CurrentOperatorPage, session: SessionDep) -> HTMLResponse:
-    return await _list_page(request, operator, session)
+async def mitras(
+    request: Request,
+    operator: CurrentOperatorPage,
+    session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
+) -> HTMLResponse:
+    return await _list_page(request, operator, session, presence, config)
 
 
 @router.get("/mitras/live.json")
-async def live(request: Request, operator: CurrentOperatorPage, session: SessionDep) -> dict[str, Any]:
+async def live(
+    request: Request,
+    operator: CurrentOperatorPage,
+    session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
+) -> dict[str, Any]:
     """What the page's script refreshes every few seconds: presence and load of the rows shown."""
-    number = _page_number(request)
-    runtime = request.app.state.runtime
-    rows, _ = await service.list_mitras(session, runtime, Page(PAGE_SIZE, (number - 1) * PAGE_SIZE))
+    rows, _ = await service.list_mitras(session, presence, config, _page(_page_number(request)))
     return {
-        "online_now": await service.count_online(runtime),
+        "online_now": await presence.online_count(),
         "rows": [
             {
                 "id": str(r.mitra.id),
@@ -81,13 +97,19 @@ async def live(request: Request, operator: CurrentOperatorPage, session: Session
 
 
 @router.post("/mitras", response_model=None)
-async def create(request: Request, operator: CurrentOperatorPage, session: SessionDep) -> Response:
+async def create(
+    request: Request,
+    operator: CurrentOperatorPage,
+    session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
+) -> Response:
     form = await fields(request, "phone", "display_name", "password")
     body, errors = parse(MitraCreateIn, dict(form))
     if body is not None:
         try:
             row = await service.create_mitra(
-                session, request.app.state.runtime, body.phone, body.display_name, body.password
+                session, presence, config, body.phone, body.display_name, body.password
             )
         except PhoneTaken:
             errors = {"phone": "Nomor HP ini sudah dipakai bestie lain."}
@@ -95,30 +117,36 @@ async def create(request: Request, operator: CurrentOperatorPage, session: Sessi
             message = f"Mitra “{row.mitra.display_name}” created; they can sign in with {row.mitra.phone}."
             return render.redirect(request, "/cc/mitras", success=message, target=str(row.mitra.id))
     shown = {"phone": form["phone"], "display_name": form["display_name"]}
-    return await _list_page(request, operator, session, form=shown, errors=errors)
+    return await _list_page(request, operator, session, presence, config, form=shown, errors=errors)
 
 
 @router.get("/mitras/{mitra_id}/deactivate")
 async def confirm_deactivate(
-    request: Request, mitra_id: uuid.UUID, operator: CurrentOperatorPage, session: SessionDep
+    request: Request,
+    mitra_id: uuid.UUID,
+    operator: CurrentOperatorPage,
+    session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
 ) -> HTMLResponse:
-    row = await service.get_mitra(session, request.app.state.runtime, mitra_id)
-    context = {"operator": operator, "row": row}
-    return render.page(request, "mitra_deactivate.html", context, section="mitras")
+    row = await service.get_mitra(session, presence, config, mitra_id)
+    return render.page(request, "mitra_deactivate.html", {"operator": operator, "row": row}, section="mitras")
 
 
 async def _set_active(
-    request: Request, session: SessionDep, mitra_id: uuid.UUID, active: bool, background: BackgroundTasks
+    request: Request,
+    session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
+    mitra_id: uuid.UUID,
+    active: bool,
 ) -> RedirectResponse:
-    runtime = request.app.state.runtime
-    row, deactivated = await service.update_mitra(
-        session, runtime, mitra_id, service.MitraChanges(is_active=active)
+    # A deactivated mitra is taken offline by the service once the change has committed.
+    row = await service.update_mitra(
+        session, presence, config, mitra_id, service.MitraChanges(is_active=active)
     )
-    if deactivated:
-        # After the commit, so a racing go-online already sees the account inactive.
-        background.add_task(service.set_offline_after_deactivation, runtime, mitra_id)
     name = row.mitra.display_name
-    message = f"“{name}” deactivated and taken offline." if not active else f"“{name}” is active again."
+    message = f"“{name}” is active again." if active else f"“{name}” deactivated and taken offline."
     return render.redirect(request, "/cc/mitras", success=message, target=str(mitra_id))
 
 
@@ -128,9 +156,10 @@ async def deactivate(
     mitra_id: uuid.UUID,
     operator: CurrentOperatorPage,
     session: SessionDep,
-    background: BackgroundTasks,
+    presence: PresenceDep,
+    config: ConfigDep,
 ) -> RedirectResponse:
-    return await _set_active(request, session, mitra_id, False, background)
+    return await _set_active(request, session, presence, config, mitra_id, False)
 
 
 @router.post("/mitras/{mitra_id}/activate")
@@ -139,16 +168,22 @@ async def activate(
     mitra_id: uuid.UUID,
     operator: CurrentOperatorPage,
     session: SessionDep,
-    background: BackgroundTasks,
+    presence: PresenceDep,
+    config: ConfigDep,
 ) -> RedirectResponse:
-    return await _set_active(request, session, mitra_id, True, background)
+    return await _set_active(request, session, presence, config, mitra_id, True)
 
 
 @router.get("/mitras/{mitra_id}/password")
 async def password_page(
-    request: Request, mitra_id: uuid.UUID, operator: CurrentOperatorPage, session: SessionDep
+    request: Request,
+    mitra_id: uuid.UUID,
+    operator: CurrentOperatorPage,
+    session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
 ) -> HTMLResponse:
-    row = await service.get_mitra(session, request.app.state.runtime, mitra_id)
+    row = await service.get_mitra(session, presence, config, mitra_id)
     return render.page(
         request, "mitra_password.html", {"operator": operator, "row": row, "error": None}, section="mitras"
     )
@@ -156,18 +191,21 @@ async def password_page(
 
 @router.post("/mitras/{mitra_id}/password", response_model=None)
 async def reset_password(
-    request: Request, mitra_id: uuid.UUID, operator: CurrentOperatorPage, session: SessionDep
+    request: Request,
+    mitra_id: uuid.UUID,
+    operator: CurrentOperatorPage,
+    session: SessionDep,
+    presence: PresenceDep,
+    config: ConfigDep,
 ) -> Response:
     form = await fields(request, "password")
-    runtime = request.app.state.runtime
     body, errors = parse(MitraPatchIn, {"password": form["password"]})
     if body is None or body.password is None:
-        row = await service.get_mitra(session, runtime, mitra_id)
+        row = await service.get_mitra(session, presence, config, mitra_id)
         error = errors.get("password", "Kata sandi minimal 8 karakter.")
         context = {"operator": operator, "row": row, "error": error}
         return render.page(request, "mitra_password.html", context, status=400, section="mitras")
-    row, _ = await service.update_mitra(
-        session, runtime, mitra_id, service.MitraChanges(password=body.password)
-    )
+    changes = service.MitraChanges(password=body.password)
+    row = await service.update_mitra(session, presence, config, mitra_id, changes)
     message = f"New password set for “{row.mitra.display_name}”. Give it to them privately."
     return render.redirect(request, "/cc/mitras", success=message, target=str(mitra_id))

@@ -6,6 +6,7 @@ from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from curhat.deps import runtime_of
 from curhat.errors import Forbidden
 
 # No inline script or style anywhere, and with Trusted Types any string-to-HTML sink throws:
@@ -71,7 +72,7 @@ class CrossOriginRefused(Forbidden):
 
 
 def allowed_origins(request: Request) -> set[str]:
-    settings = request.app.state.runtime.settings
+    settings = runtime_of(request).settings
     own = f"{request.url.scheme}://{request.headers.get('host', '')}"
     return {own, f"http://{settings.internal_host}:{settings.internal_port}", *settings.cc_origin_list}
 

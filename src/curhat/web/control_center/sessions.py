@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request, Response
 
 from curhat.auth import service as auth_service
+from curhat.deps import runtime_of
 from curhat.postgres import SessionDep
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def _here(request: Request) -> str:
 
 
 async def current_operator(request: Request, session: SessionDep) -> Operator:
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     found = await operator_id(runtime, request.cookies.get(COOKIE))
     user = await auth_service.get_operator(session, found) if found else None
     if user is None:

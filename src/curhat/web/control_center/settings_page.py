@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from curhat.app_config import service
 from curhat.app_config.definitions import CONFIG_KEYS, ENUM_LABELS
+from curhat.deps import ConfigServiceDep
 from curhat.errors import CurhatError, ValidationFailed
 from curhat.postgres import SessionDep
 from curhat.web.control_center import render
@@ -49,10 +50,9 @@ async def save_setting(
     key: str,
     operator: CurrentOperatorPage,
     session: SessionDep,
-    background: BackgroundTasks,
+    config: ConfigServiceDep,
 ) -> Response:
     form = await fields(request, "value")
-    config = request.app.state.runtime.config
     definition = CONFIG_KEYS.get(key)
     try:
         await config.update(session, key, form["value"], operator.id)
@@ -62,8 +62,6 @@ async def save_setting(
         return await _page(request, operator, session, error_key=key, error=error, submitted=form["value"])
     except CurhatError as exc:
         return await _page(request, operator, session, error_key=key, error=f"Tidak disimpan: {exc.message}")
-    # After the commit (background tasks run after the response): every instance reloads.
-    background.add_task(config.publish_invalidation)
     label = definition.label if definition else key
     response: RedirectResponse = render.redirect(
         request, f"/cc/settings#setting-{key}", success=f"Disimpan: {label}.", target=key

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from curhat.errors import Conflict, NotFound, ValidationFailed
 from curhat.models import PairingFailure, PaymentSession
 from curhat.models.pairing_failure import CAUSE_TAGS, OPERATOR_ACTIONS
-from curhat.pairing.failures import repository
-from curhat.pairing.failures.repository import FailureFilter, FailureRow
+from curhat.payments.failures import repository
+from curhat.payments.failures.repository import FailureFilter, FailureRow
 
 __all__ = [
     "AlreadyActioned",

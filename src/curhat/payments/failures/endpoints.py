@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from curhat.auth.deps import CurrentOperator
-from curhat.internal.schemas import PageDep, error_responses
-from curhat.pairing.failures import service
-from curhat.pairing.failures.schemas import (
+from curhat.kit.openapi import error_responses
+from curhat.kit.pagination import PageDep
+from curhat.payments.failures import service
+from curhat.payments.failures.schemas import (
     CauseTag,
     FailedPairingListOut,
     FailedPairingOut,

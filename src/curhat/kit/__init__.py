@@ -1,0 +1,1 @@
+"""Shared helpers every domain uses: pages, locks, validators, pub/sub loops."""

@@ -1,0 +1,1 @@
+"""The mitra (bestie) web app at ``/mitra/``."""
