@@ -37,10 +37,12 @@ lint: install-dev ## ruff format check + ruff check + the architecture's import 
 typecheck: install-dev ## mypy (strict)
 	$(BIN)/mypy src
 
-system-deps: ## Debian packages the browser tests need (chromium)
-	@if [ ! -x /usr/bin/chromium ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
+SYSTEM_PACKAGES := chromium nginx-light
+
+system-deps: ## Debian packages the tests need: chromium (browser tests), nginx (the reverse-proxy test)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; fi; \
 	fi
 
 test: install-dev system-deps lint typecheck ## everything CI runs: lint, types, every test (browser tests included)

@@ -108,7 +108,7 @@ def build_runtime(settings: Settings) -> Runtime:
     valkey = create_client(settings.valkey_url)
     keys = Keys(settings.valkey_prefix)
     hub = Hub()
-    bus = EventBus(valkey, keys.events_channel, hub)
+    bus = EventBus(valkey, keys.events_channel_prefix, hub)
     transactions = Transactions(db, bus.publish)
     config = ConfigService(db.sessionmaker, valkey, keys.config_channel)
 

@@ -25,8 +25,13 @@ class Keys:
 
     # pub/sub
     @property
-    def events_channel(self) -> str:
-        return f"{self.prefix}events"
+    def events_channel_prefix(self) -> str:
+        """Per-recipient shard channels: ``<prefix>ev:customer:<id>``, ``<prefix>ev:mitra:<id>``.
+
+        Without the prefix's hash tag, if it has one: on Valkey Cluster a prefix like
+        ``{curhat}:`` keeps presence keys in one slot (their scripts touch several), while the
+        event channels must spread over every shard."""
+        return f"{self.prefix.replace('{', '').replace('}', '')}ev:"
 
     @property
     def config_channel(self) -> str:

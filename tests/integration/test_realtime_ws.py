@@ -174,6 +174,36 @@ async def test_event_crosses_to_a_socket_on_another_instance(
         await mws.close()
 
 
+async def test_an_instance_hears_only_events_for_its_own_sockets(
+    runtime: Runtime, settings: Any, start_runtime: RuntimeFactory, serve: ServeFactory
+) -> None:
+    """Per-recipient shard channels: adding an instance adds capacity, not work for every instance."""
+    customer = await make_customer(runtime)
+    async with start_runtime(settings) as b, serve(b) as on_b:
+        ws = await WsClient.open(on_b.ws_url, customer.token)
+        markers = [_marker() for _ in range(10)]
+        await runtime.publish([protocol.envelope(m, [protocol.customer(customer.id)]) for m in markers])
+        for m in markers:
+            await ws.expect("CHAT_TYPING", chat_session_id=str(m.chat_session_id))
+        assert b.bus.received == 10
+        assert runtime.bus.received == 0  # A holds no socket of that customer: it heard nothing
+        await ws.close()
+
+
+async def test_a_socket_reopened_at_once_still_receives(live: LiveServer, runtime: Runtime) -> None:
+    """A reload closes and opens a socket of the same person together; the subscription must survive."""
+    customer = await make_customer(runtime)
+    for _ in range(5):
+        first = await WsClient.open(live.ws_url, customer.token)
+        closing = asyncio.create_task(first.close())
+        second = await WsClient.open(live.ws_url, customer.token)
+        await closing
+        hello = _marker()
+        await runtime.publish([protocol.envelope(hello, [protocol.customer(customer.id)])])
+        await second.expect("CHAT_TYPING", chat_session_id=str(hello.chat_session_id))
+        await second.close()
+
+
 async def test_flood_closes_the_flooder_only(live: LiveServer, runtime: Runtime) -> None:
     flooder_account = await make_customer(runtime)
     calm_account = await make_customer(runtime)

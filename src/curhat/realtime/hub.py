@@ -70,12 +70,19 @@ class Hub:
         self._on_close.append(hook)
 
     async def open(self, conn: Connection) -> None:
-        for hook in self._on_open:
-            await hook(conn)
+        try:
+            for hook in self._on_open:
+                await hook(conn)
+        except BaseException:
+            await self._run_close_hooks(conn)  # undo what the hooks that ran did
+            raise
         self.add(conn)
 
     async def close(self, conn: Connection) -> None:
         self.remove(conn)
+        await self._run_close_hooks(conn)
+
+    async def _run_close_hooks(self, conn: Connection) -> None:
         for hook in self._on_close:
             try:
                 await hook(conn)
