@@ -65,6 +65,11 @@ class ConfigSnapshot:
         return cls.from_values({k: d.default for k, d in CONFIG_KEYS.items()})
 
 
+class ConfigKeyNotFound(NotFound):
+    code = "config_key_not_found"
+    message = "Unknown config key."
+
+
 class ConfigService:
     def __init__(
         self,
@@ -120,14 +125,14 @@ class ConfigService:
     ) -> AppConfig:
         definition = CONFIG_KEYS.get(key)
         if definition is None:
-            raise NotFound("Unknown config key.", code="config_key_not_found")
+            raise ConfigKeyNotFound()
         try:
             value = definition.parse(raw)
         except ValueError as exc:
             raise ValidationFailed([{"field": "value", "message": str(exc)}]) from None
         row = await repository.set_value(session, key, str(value), operator_id)
         if row is None:
-            raise NotFound("Unknown config key.", code="config_key_not_found")
+            raise ConfigKeyNotFound()
         after_commit(session, self.publish_invalidation)
         return row
 
