@@ -182,7 +182,7 @@ async def test_fifty_mitras_accept_at_once_one_chat(
     customer, customer_ws = await _customer(seed, server, sockets)
     pid = await api.paid_session(customer)
     rid = (await api.search(customer, pid))["pairing_request_id"]
-    await asyncio.gather(*(ws.expect("PAIRING_REQUEST", pairing_request_id=rid) for _, ws in mitras))
+    await asyncio.gather(*(ws.expect("PAIRING_REQUEST", 30, pairing_request_id=rid) for _, ws in mitras))
     answers = await asyncio.gather(*(api.respond(m, rid, "accept") for m, _ in mitras))
     codes = sorted(a.status_code for a in answers)
     assert codes.count(200) == 1 and codes.count(409) == 49

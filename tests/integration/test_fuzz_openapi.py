@@ -94,6 +94,7 @@ def fuzz(
             fuzz_operation(operation, mode, base_url, headers_for(operation.path), report)
 
 
+@pytest.mark.timeout(600)  # ~2 250 requests: ~30 s on a quiet 2-core machine, minutes on a busy one
 async def test_both_listeners_survive_fuzzing(server: ServerProcess, seed: Runtime) -> None:
     customer = await make_customer(seed)
     mitra = await make_mitra(seed)

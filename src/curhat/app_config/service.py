@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 MAX_AGE = 10.0
 
 
+class ConfigKeyNotFound(NotFound):
+    code = "config_key_not_found"
+    message = "Kunci pengaturan tidak dikenal."
+
+
 @dataclass(frozen=True)
 class ConfigSnapshot:
     """Every business setting at one moment, typed (``definitions.CONFIG_KEYS`` has the ranges)."""
