@@ -70,11 +70,6 @@ class ConfigSnapshot:
         return cls.from_values({k: d.default for k, d in CONFIG_KEYS.items()})
 
 
-class ConfigKeyNotFound(NotFound):
-    code = "config_key_not_found"
-    message = "Unknown config key."
-
-
 class ConfigService:
     def __init__(
         self,
