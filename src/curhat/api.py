@@ -56,9 +56,10 @@ def mount_public_pages(app: FastAPI) -> None:
 
 
 def mount_internal_pages(app: FastAPI) -> None:
-    from curhat.web import pages
+    """The control center at /cc/ (see curhat.web.control_center)."""
+    from curhat.web import control_center
 
-    pages.mount_internal(app)
+    control_center.mount(app)
 
 
 DESCRIPTIONS = {

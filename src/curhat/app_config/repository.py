@@ -24,3 +24,15 @@ async def set_value(
         .returning(AppConfig)
     )
     return (await session.scalars(stmt)).one_or_none()
+
+
+async def rows_with_editors(session: AsyncSession) -> list[tuple[AppConfig, str | None]]:
+    """Every row with the display name of the operator who last changed it (None: never changed)."""
+    from curhat.models import CCUser
+
+    stmt = (
+        select(AppConfig, CCUser.display_name)
+        .outerjoin(CCUser, CCUser.id == AppConfig.updated_by)
+        .order_by(AppConfig.key)
+    )
+    return [(row, name) for row, name in (await session.execute(stmt)).all()]

@@ -7,17 +7,19 @@ and expires after ``MAX_AGE`` seconds in any case, in case a publish was lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from valkey.asyncio import Valkey
 
 from curhat.app_config import repository
-from curhat.app_config.definitions import CONFIG_KEYS, ConfigValue
+from curhat.app_config.definitions import CONFIG_KEYS, ConfigKey, ConfigValue
 from curhat.errors import NotFound, ValidationFailed
 from curhat.kit.pubsub import subscribe_forever
 from curhat.models import AppConfig
@@ -173,3 +175,28 @@ def _parse_rows(rows: list[AppConfig]) -> dict[str, ConfigValue]:
         except ValueError:
             log.error("app_config %s holds an invalid value %r; using default", row.key, row.value)
     return values
+
+
+@dataclass(frozen=True)
+class SettingRow:
+    """One config key as an operator edits it: its definition, current value and last change."""
+
+    definition: ConfigKey
+    value: ConfigValue
+    updated_at: datetime | None
+    updated_by_name: str | None
+
+
+async def list_settings(session: AsyncSession) -> list[SettingRow]:
+    """Every known key in definition order; a stored value that no longer parses shows the default."""
+    stored = {row.key: (row, name) for row, name in await repository.rows_with_editors(session)}
+    out: list[SettingRow] = []
+    for key, definition in CONFIG_KEYS.items():
+        row, name = stored.get(key, (None, None))
+        value = definition.default
+        if row is not None:
+            with contextlib.suppress(ValueError):
+                value = definition.parse(row.value)
+        updated_by = name if row is not None and row.updated_by is not None else None
+        out.append(SettingRow(definition, value, row.updated_at if row else None, updated_by))
+    return out

@@ -38,6 +38,10 @@ async def operator_by_email(session: AsyncSession, email: str) -> CCUser | None:
     return (await session.scalars(select(CCUser).where(CCUser.email == email))).one_or_none()
 
 
+async def operator_by_id(session: AsyncSession, operator_id: uuid.UUID) -> CCUser | None:
+    return await session.get(CCUser, operator_id)
+
+
 async def insert_operator(
     session: AsyncSession, email: str, display_name: str, password_hash: str
 ) -> CCUser | None:

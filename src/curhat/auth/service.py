@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.auth import repository
@@ -71,6 +73,11 @@ async def login_operator(
         raise InvalidCredentials("Email atau kata sandi salah.")
     await limiter.succeeded(f"cc:{email}", address)
     return user
+
+
+async def get_operator(session: AsyncSession, operator_id: uuid.UUID) -> CCUser | None:
+    """None when the operator no longer exists (a session outliving its account)."""
+    return await repository.operator_by_id(session, operator_id)
 
 
 async def create_operator(

@@ -111,3 +111,87 @@ async def matched_and_time_to_pair(
 async def count_unactioned_failures(session: AsyncSession) -> int:
     stmt = select(func.count()).select_from(PairingFailure).where(PairingFailure.operator_action.is_(None))
     return int(await session.scalar(stmt) or 0)
+
+
+def _bucket_counts(seconds: ColumnElement[float], edges: tuple[float, ...]) -> list[ColumnElement[int]]:
+    """One ``count(*) FILTER`` per bucket: (-∞, e0), [e0, e1), …, [e_last, ∞)."""
+    columns: list[ColumnElement[int]] = []
+    for i in range(len(edges) + 1):
+        conditions: list[ColumnElement[bool]] = []
+        if i > 0:
+            conditions.append(seconds >= edges[i - 1])
+        if i < len(edges):
+            conditions.append(seconds < edges[i])
+        columns.append(func.count().filter(and_(*conditions)))
+    return columns
+
+
+async def time_to_pair_histogram(
+    session: AsyncSession, start: datetime, end: datetime | None, edges: tuple[float, ...]
+) -> list[int]:
+    """Accepted requests by seconds from request to accept, counted per bucket of ``edges``."""
+    offer = aliased(PairingOffer)
+    accepted_at = func.coalesce(offer.responded_at, PairingRequest.closed_at)
+    seconds = cast(func.extract("epoch", accepted_at - PairingRequest.created_at), Float)
+    stmt = (
+        select(*_bucket_counts(seconds, edges))
+        .select_from(PairingRequest)
+        .outerjoin(
+            offer,
+            and_(
+                offer.pairing_request_id == PairingRequest.id,
+                offer.mitra_id == PairingRequest.accepted_mitra_id,
+            ),
+        )
+        .where(PairingRequest.status == "accepted", *_within(accepted_at, start, end))
+    )
+    return [int(n) for n in (await session.execute(stmt)).one()]
+
+
+async def cancel_wait_histogram(
+    session: AsyncSession, start: datetime, end: datetime | None, edges: tuple[float, ...]
+) -> list[int]:
+    """Searches the customer cancelled, by how long they had waited, per bucket of ``edges``."""
+    closed_at = func.coalesce(PairingRequest.closed_at, PairingRequest.created_at)
+    seconds = cast(func.extract("epoch", closed_at - PairingRequest.created_at), Float)
+    stmt = (
+        select(*_bucket_counts(seconds, edges))
+        .select_from(PairingRequest)
+        .where(PairingRequest.status == "cancelled", *_within(closed_at, start, end))
+    )
+    return [int(n) for n in (await session.execute(stmt)).one()]
+
+
+OfferCounts = tuple[uuid.UUID, str, int, int, int, int]
+
+
+async def offer_counts_by_mitra(
+    session: AsyncSession, start: datetime, end: datetime | None
+) -> list[OfferCounts]:
+    """Per mitra offered in the window: offered, accepted, rejected, and ignored.
+
+    Ignored means the window ran out with the offer unanswered; an offer closed because
+    another mitra was faster or the customer cancelled counts as offered only.
+    """
+    unanswered = PairingOffer.response.is_(None)
+    ran_out = PairingRequest.cause_tag.in_(("no_mitra_available", "targeted_mitra_timeout"))
+    stmt = (
+        select(
+            Mitra.id,
+            Mitra.display_name,
+            func.count(),
+            func.count().filter(PairingOffer.response == "accepted"),
+            func.count().filter(PairingOffer.response == "rejected"),
+            func.count().filter(and_(unanswered, PairingRequest.status == "failed", ran_out)),
+        )
+        .select_from(PairingOffer)
+        .join(PairingRequest, PairingRequest.id == PairingOffer.pairing_request_id)
+        .join(Mitra, Mitra.id == PairingOffer.mitra_id)
+        .where(*_within(PairingOffer.offered_at, start, end))
+        .group_by(Mitra.id, Mitra.display_name)
+        .order_by(func.count().desc(), Mitra.display_name)
+    )
+    return [
+        (mid, name, int(o), int(a), int(r), int(i))
+        for mid, name, o, a, r, i in (await session.execute(stmt)).all()
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -98,3 +99,60 @@ async def stats(
     unactioned = await repository.count_unactioned_failures(session)
     online = await presence.online_count()
     return Stats(start, end, matched, failed, p50, p95, unactioned, online)
+
+
+# Bucket edges in seconds: pairing is a matter of seconds, a cancelled search of a minute or two.
+TIME_TO_PAIR_EDGES: tuple[float, ...] = (5, 10, 20, 30, 60)
+CANCEL_WAIT_EDGES: tuple[float, ...] = (10, 30, 60, 120)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """``counts[i]`` falls in [edges[i-1], edges[i]); the first bucket starts at 0, the last is open."""
+
+    edges: tuple[float, ...]
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
+class MitraOffers:
+    mitra_id: uuid.UUID
+    display_name: str
+    offered: int
+    accepted: int
+    rejected: int
+    ignored: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    stats: Stats
+    time_to_pair: Histogram
+    cancel_waits: Histogram
+    offers: list[MitraOffers]
+
+
+async def dashboard(
+    session: AsyncSession, presence: Presence, date_from: date | None, date_to: date | None
+) -> Dashboard:
+    """``stats`` plus the distributions behind them and how each mitra answered offers.
+
+    Time-to-pair counts accepts within the dates; abandonment counts searches the
+    customer cancelled within the dates, by how long they had waited; offers count by
+    when they were made.
+    """
+    figures = await stats(session, presence, date_from, date_to)
+    lower, upper = _bounds(figures.date_from, figures.date_to)
+    to_pair = await repository.time_to_pair_histogram(session, lower, upper, TIME_TO_PAIR_EDGES)
+    waits = await repository.cancel_wait_histogram(session, lower, upper, CANCEL_WAIT_EDGES)
+    offers = await repository.offer_counts_by_mitra(session, lower, upper)
+    return Dashboard(
+        stats=figures,
+        time_to_pair=Histogram(TIME_TO_PAIR_EDGES, to_pair),
+        cancel_waits=Histogram(CANCEL_WAIT_EDGES, waits),
+        offers=[MitraOffers(*row) for row in offers],
+    )

@@ -26,6 +26,10 @@ async def get_for_update(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra | 
     return (await session.scalars(stmt)).one_or_none()
 
 
+async def get(session: AsyncSession, mitra_id: uuid.UUID) -> Mitra | None:
+    return await session.get(Mitra, mitra_id)
+
+
 async def chat_figures(
     session: AsyncSession, mitra_id: uuid.UUID, since: datetime, now: datetime
 ) -> tuple[int, int]:

@@ -53,6 +53,16 @@ async def list_mitras(
     return await live(presence, config, rows), total
 
 
+async def get_mitra(
+    session: AsyncSession, presence: Presence, config: ConfigSnapshot, mitra_id: uuid.UUID
+) -> MitraLive:
+    """404 ``mitra_not_found`` when there is no such mitra."""
+    mitra = await repository.get(session, mitra_id)
+    if mitra is None:
+        raise MitraNotFound()
+    return (await live(presence, config, [mitra]))[0]
+
+
 async def create_mitra(
     session: AsyncSession,
     presence: Presence,

@@ -21,6 +21,7 @@ __all__ = [
     "AlreadyActioned",
     "FailureNotFound",
     "FailureRow",
+    "get_failure",
     "list_failures",
     "record_failure",
     "set_operator_action",
@@ -75,6 +76,14 @@ async def list_failures(
         actioned=actioned,
     )
     return await repository.list_failures(session, filt, limit=limit, offset=offset)
+
+
+async def get_failure(session: AsyncSession, failure_id: uuid.UUID) -> FailureRow:
+    """404 ``failed_pairing_not_found``; a fallback to blast deletes unactioned targeted rows."""
+    row = await repository.failure_row(session, failure_id)
+    if row is None:
+        raise FailureNotFound()
+    return row
 
 
 async def set_operator_action(
