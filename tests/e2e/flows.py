@@ -14,6 +14,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from curhat.runtime import Runtime
+from tests.fixtures.contract import contract_errors
 from tests.fixtures.factories import Account, make_customer, make_mitra
 
 
@@ -23,6 +24,8 @@ class Socket:
 
     conn: ClientConnection
     events: list[dict[str, Any]] = field(default_factory=list)
+    # Frames that broke the published /ws contract (/asyncapi.json); expect() fails on the first.
+    contract_violations: list[str] = field(default_factory=list)
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     _reader: asyncio.Task[None] | None = None
 
@@ -37,6 +40,7 @@ class Socket:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in self.conn:
                 frame = json.loads(raw)
+                self.contract_violations += contract_errors(frame)
                 async with self._arrived:
                     self.events.append(frame)
                     self._arrived.notify_all()
@@ -45,6 +49,7 @@ class Socket:
         """The data of the first event of this type (matching fields) not yet consumed."""
 
         def find() -> dict[str, Any] | None:
+            assert not self.contract_violations, self.contract_violations
             for i, ev in enumerate(self.events):
                 data = ev.get("data", {})
                 if ev.get("type") == type_ and all(str(data.get(k)) == str(v) for k, v in match.items()):
