@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.async_api import Browser, expect
 
 from tests.browser.actors import Backoffice
-from tests.fixtures.browser import PHONE
+from tests.fixtures.browser import OpenPage, fresh_contexts
 from tests.fixtures.server import ServerProcess
 
 # Every Notification the page creates is recorded (the real one still runs), so are the
@@ -56,7 +56,6 @@ PAGE_HOOKS = """
 })();
 """
 
-OpenPage = Callable[..., Awaitable[Page]]
 
 # Two apps and a server share two cores with everything else a CI machine runs: an event
 # crossing from one app to the other gets more than the default 5 s before a check fails.
@@ -75,21 +74,5 @@ async def office(web_server: ServerProcess) -> AsyncIterator[Backoffice]:
 async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
     """A page in a fresh context (one person): phone-sized unless told, notifications allowed,
     the hooks above installed; an uncaught JavaScript error fails the test."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    async def make(viewport: ViewportSize = PHONE) -> Page:
-        context = await browser.new_context(
-            viewport=viewport, locale="id-ID", timezone_id="Asia/Jakarta", permissions=["notifications"]
-        )
-        context.set_default_timeout(15_000)
-        await context.add_init_script(PAGE_HOOKS)
-        contexts.append(context)
-        page = await context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        return page
-
-    yield make
-    for context in contexts:
-        await context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    async with fresh_contexts(browser, init_script=PAGE_HOOKS, permissions=["notifications"]) as make:
+        yield make

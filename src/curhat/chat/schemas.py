@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel
 
-from curhat.kit.validation import message_body
+from curhat.kit.validation import MessageFields
 
 
 class Party(BaseModel):
@@ -59,14 +59,8 @@ class MessageListOut(BaseModel):
     rows: list[MessageOut]
 
 
-class MessageIn(BaseModel):
-    body: str = Field(max_length=4000)
-    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
-
-    @field_validator("body")
-    @classmethod
-    def _body(cls, v: str) -> str:
-        return message_body(v)
+class MessageIn(MessageFields):
+    """A message sent over REST (the socket's ``chat.send`` carries the same fields)."""
 
 
 class EndOut(BaseModel):

@@ -6,7 +6,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 
 def has_control_chars(value: str, *, allow: str = "\n\t") -> bool:
@@ -46,3 +46,15 @@ def message_body(value: str) -> str:
     if len(value) > MESSAGE_MAX_CHARS:
         raise ValueError("Pesan maksimal 2000 karakter.")
     return value
+
+
+class MessageFields(BaseModel):
+    """A chat message as both the REST body and the ``chat.send`` command carry it."""
+
+    body: str = Field(max_length=4000)
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, v: str) -> str:
+        return message_body(v)

@@ -12,9 +12,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from curhat.kit.validation import message_body
+from curhat.kit.validation import MessageFields
 from curhat.models.enums import (
     CauseTag,
     DefaultAction,
@@ -283,18 +283,11 @@ class Ping(ClientCommand):
     type: Literal["ping"] = "ping"
 
 
-class ChatSend(ClientCommand):
+class ChatSend(ClientCommand, MessageFields):
     """Send a message; a resend with the same ``client_msg_id`` is not stored twice."""
 
     type: Literal["chat.send"] = "chat.send"
     chat_session_id: uuid.UUID
-    body: str = Field(max_length=4000)
-    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
-
-    @field_validator("body")
-    @classmethod
-    def _body(cls, v: str) -> str:
-        return message_body(v)
 
 
 class ChatTypingCommand(ClientCommand):
