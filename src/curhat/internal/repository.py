@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Float, Select, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -77,19 +79,16 @@ async def failures_by_cause(session: AsyncSession, start: datetime, end: datetim
     return {tag: int(n) for tag, n in (await session.execute(stmt)).all()}
 
 
-async def matched_and_time_to_pair(
-    session: AsyncSession, start: datetime, end: datetime | None
-) -> tuple[int, float | None, float | None]:
-    """Accepted requests whose accept falls in the window, and percentiles of request → accept."""
+def _accepted_requests(
+    columns: Callable[[ColumnElement[float]], list[ColumnElement[Any]]], start: datetime, end: datetime | None
+) -> Select[Any]:
+    """``columns(seconds)`` over the requests accepted within the window, where ``seconds`` is
+    request → accept (the winning offer's answer, or the request's close as a fallback)."""
     offer = aliased(PairingOffer)
     accepted_at = func.coalesce(offer.responded_at, PairingRequest.closed_at)
     seconds = cast(func.extract("epoch", accepted_at - PairingRequest.created_at), Float)
-    stmt = (
-        select(
-            func.count(),
-            func.percentile_cont(0.5).within_group(seconds),
-            func.percentile_cont(0.95).within_group(seconds),
-        )
+    return (
+        select(*columns(seconds))
         .select_from(PairingRequest)
         .outerjoin(
             offer,
@@ -99,6 +98,21 @@ async def matched_and_time_to_pair(
             ),
         )
         .where(PairingRequest.status == "accepted", *_within(accepted_at, start, end))
+    )
+
+
+async def matched_and_time_to_pair(
+    session: AsyncSession, start: datetime, end: datetime | None
+) -> tuple[int, float | None, float | None]:
+    """Accepted requests whose accept falls in the window, and percentiles of request → accept."""
+    stmt = _accepted_requests(
+        lambda seconds: [
+            func.count(),
+            func.percentile_cont(0.5).within_group(seconds),
+            func.percentile_cont(0.95).within_group(seconds),
+        ],
+        start,
+        end,
     )
     count, p50, p95 = (await session.execute(stmt)).one()
     return (
@@ -130,21 +144,7 @@ async def time_to_pair_histogram(
     session: AsyncSession, start: datetime, end: datetime | None, edges: tuple[float, ...]
 ) -> list[int]:
     """Accepted requests by seconds from request to accept, counted per bucket of ``edges``."""
-    offer = aliased(PairingOffer)
-    accepted_at = func.coalesce(offer.responded_at, PairingRequest.closed_at)
-    seconds = cast(func.extract("epoch", accepted_at - PairingRequest.created_at), Float)
-    stmt = (
-        select(*_bucket_counts(seconds, edges))
-        .select_from(PairingRequest)
-        .outerjoin(
-            offer,
-            and_(
-                offer.pairing_request_id == PairingRequest.id,
-                offer.mitra_id == PairingRequest.accepted_mitra_id,
-            ),
-        )
-        .where(PairingRequest.status == "accepted", *_within(accepted_at, start, end))
-    )
+    stmt = _accepted_requests(lambda seconds: _bucket_counts(seconds, edges), start, end)
     return [int(n) for n in (await session.execute(stmt)).one()]
 
 
