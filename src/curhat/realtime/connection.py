@@ -8,17 +8,17 @@ it overflows) and never blocks the fan-out.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from curhat.auth.tokens import Principal, TokenError, TokenSigner
 from curhat.errors import CurhatError, ValidationFailed, validation_fields
@@ -39,7 +39,10 @@ def offered_token(ws: WebSocket) -> tuple[str | None, str | None]:
     for proto in ws.scope.get("subprotocols", []):
         if proto.startswith(BEARER_PREFIX):
             return proto[len(BEARER_PREFIX) :], proto
-    return ws.query_params.get("token"), None
+    # Parsed here rather than through ``ws.query_params``, which would stay cached on the
+    # socket for its whole life (P6: every idle socket's bytes count).
+    query = ws.scope.get("query_string", b"").decode("latin-1")
+    return next((v for k, v in parse_qsl(query) if k == "token"), None), None
 
 
 def own_origins(host: str, port: int, extra: Iterable[str]) -> set[str]:
@@ -67,6 +70,8 @@ async def refuse(ws: WebSocket, code: int, subprotocol: str | None) -> None:
 
 
 class FloodGuard:
+    __slots__ = ("at", "burst", "rate", "tokens")
+
     def __init__(
         self, rate: float = FLOOD_RATE, burst: float = FLOOD_BURST, *, start: float | None = None
     ) -> None:
@@ -102,8 +107,9 @@ class SocketServer:
         self._on_open = on_open
 
     def origin_ok(self, ws: WebSocket) -> bool:
-        origin = ws.headers.get("origin")
-        return origin is None or origin.rstrip("/") in self._origins
+        # Read from the scope, not ``ws.headers`` (cached on the socket for its life).
+        raw = next((v for k, v in ws.scope.get("headers", ()) if k == b"origin"), None)
+        return raw is None or raw.decode("latin-1").rstrip("/") in self._origins
 
     async def serve(self, ws: WebSocket) -> None:
         token, subprotocol = offered_token(ws)
@@ -126,7 +132,7 @@ class SocketServer:
         try:
             await ws.accept(subprotocol=subprotocol)
             self._on_open()
-            conn.attach(ws.send_text, _closer(ws))
+            conn.attach(ws)
             await _read(ws, conn, principal, self._commands)
         finally:
             conn.close(1000)
@@ -138,15 +144,6 @@ class SocketServer:
         and router (HTTP-only layers whose per-connection frames and objects would stay alive
         as long as each idle socket does)."""
         await self.serve(WebSocket(scope, receive, send))
-
-
-def _closer(ws: WebSocket) -> Callable[[int], Awaitable[None]]:
-    async def close(code: int) -> None:
-        if ws.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await ws.close(code)
-
-    return close
 
 
 async def _read(ws: WebSocket, conn: Connection, principal: Principal, commands: CommandRegistry) -> None:
