@@ -14,6 +14,7 @@ from curhat.deadlines.runner import DeadlineKind, DeadlineRunner
 from curhat.errors import Conflict, NotFound
 from curhat.models import ChatMessage, ChatSession, PaymentSession
 from curhat.models.enums import ChatStatus, EndReason, SenderRole
+from curhat.observability import note_deadline
 from curhat.postgres import Transactions
 from curhat.presence.service import Presence
 from curhat.realtime import events, protocol
@@ -183,6 +184,7 @@ async def end_chat_session(
 async def fire_chat_end(session: AsyncSession, presence: Presence, chat_id: uuid.UUID) -> None:
     ended = await repository.end_if_active(session, chat_id, EndReason.TIME_UP, only_if_due=True)
     if ended is not None:
+        note_deadline(CHAT_END, ended.ends_at)
         await _close(session, presence, ended)
 
 

@@ -28,6 +28,7 @@ from curhat.models.enums import (
     PaymentStatus,
     Resolution,
 )
+from curhat.observability import note_deadline
 from curhat.payments import service as payments
 from curhat.payments.errors import PaymentSessionExpired, PaymentSessionNotConfirmed
 from curhat.presence.service import Presence
@@ -182,6 +183,7 @@ async def fire_extension_deadline(
     ext = await _lock_extension(session, ext_id, skip_locked=True)
     if ext is None or ext.status != ExtensionStatus.PENDING or ext.expires_at > datetime.now(UTC):
         return
+    note_deadline(EXTENSION_ANSWER, ext.expires_at)
     if config.extension_default_action_on_timeout == DefaultAction.AUTO_REJECT:
         await _reject(session, ext, Resolution.AUTO_REJECT)
         return

@@ -32,6 +32,7 @@ from curhat.models.enums import (
     RequestStatus,
     RequestType,
 )
+from curhat.observability import note_deadline
 from curhat.pairing import repository
 from curhat.payments import service as payments
 from curhat.payments.errors import (
@@ -415,6 +416,7 @@ async def fire_request_window(session: AsyncSession, presence: Presence, request
     req = await _lock_request(session, request_id, skip_locked=True)
     if req is None or req.status != RequestStatus.OPEN or req.expires_at > datetime.now(UTC):
         return
+    note_deadline(REQUEST_WINDOW, req.expires_at)
     cause = (
         CauseTag.TARGETED_MITRA_TIMEOUT
         if req.request_type == RequestType.RETURNING
