@@ -130,7 +130,7 @@ async def test_quiet_start_up_ends_with_a_ready_block_listing_urls_and_demo_acco
     seed: Runtime, server_factory: type[ServerProcess]
 ) -> None:
     async with seed.transaction() as session:
-        await create_demo_data(session)
+        await create_demo_data(session, seed.passwords)
     server = server_factory(CURHAT_LOG_FORMAT="text", CURHAT_LOG_LEVEL="INFO").start()
     assert server.stop() == 0
     output = "".join(server.output)
