@@ -86,7 +86,11 @@ class JsonFormatter(logging.Formatter):
             entry[f"field_{key}" if key in _JSON_RESERVED else key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return json.dumps(entry, ensure_ascii=False, default=_json_value)
+
+
+def _json_value(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 class TextFormatter(logging.Formatter):
@@ -114,7 +118,7 @@ class TextFormatter(logging.Formatter):
 
 
 def _text_value(value: object) -> str:
-    text = str(value)
+    text = _json_value(value)
     return (
         json.dumps(text, ensure_ascii=False)
         if not text or any(c.isspace() or c == '"' for c in text)

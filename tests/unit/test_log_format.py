@@ -43,7 +43,9 @@ def _record(msg: str, *args: object, fields: dict[str, object] | None = None) ->
 
 
 def test_json_line_has_utc_millisecond_time_fields_and_request_id() -> None:
-    record = _record("pairing.matched", fields={"event": "pairing.matched", "mitra_id": uuid.UUID(int=7)})
+    due = datetime(2025, 12, 2, 6, 33, 57, tzinfo=UTC)
+    fields = {"event": "pairing.matched", "mitra_id": uuid.UUID(int=7), "due_at": due}
+    record = _record("pairing.matched", fields=fields)
     token = request_id_var.set("req-1")
     try:
         entry = json.loads(JsonFormatter().format(record))
@@ -54,6 +56,7 @@ def test_json_line_has_utc_millisecond_time_fields_and_request_id() -> None:
     assert entry["event"] == "pairing.matched"
     assert entry["mitra_id"] == str(uuid.UUID(int=7))
     assert entry["request_id"] == "req-1"
+    assert entry["due_at"] == "2025-12-02T06:33:57+00:00"
 
 
 def test_a_field_cannot_overwrite_the_line_s_own_keys() -> None:
