@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.kit.sql import any_of
 from curhat.models import ChatSession, ExtensionRequest, PairingRequest, PaymentSession
 
 
@@ -170,3 +171,31 @@ async def mark_stale_confirmed(
         .execution_options(populate_existing=True, synchronize_session=False)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def fail_confirmed_many(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID | None, int]]:
+    """confirmed → failed_pairing for each (non-extension) payment of ``ids`` that is still
+    confirmed; (id, customer, targeted mitra, amount) of those that moved."""
+    if not ids:
+        return []
+    stmt = (
+        update(PaymentSession)
+        .where(
+            any_of(PaymentSession.id, ids),
+            PaymentSession.status == "confirmed",
+            PaymentSession.is_extension.is_(False),
+        )
+        .values(status="failed_pairing")
+        .returning(
+            PaymentSession.id,
+            PaymentSession.customer_id,
+            PaymentSession.targeted_mitra_id,
+            PaymentSession.amount,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        (pid, customer, mitra, amount) for pid, customer, mitra, amount in (await session.execute(stmt)).all()
+    ]
