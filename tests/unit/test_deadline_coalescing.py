@@ -89,7 +89,8 @@ async def test_a_batch_never_exceeds_the_maximum(monkeypatch: Any) -> None:
     assert [i for b in rec.batches for i in b] == ids
 
 
-async def test_rows_falling_due_while_batches_run_join_the_next_batch() -> None:
+async def test_rows_falling_due_while_batches_run_join_the_next_batch(monkeypatch: Any) -> None:
+    monkeypatch.setattr(runner_module, "BATCH_CONCURRENCY", 2)
     rec = Recorder()
     rec.release.clear()
     runner = _runner(("window", rec), coalesce=0.0)
@@ -102,7 +103,7 @@ async def test_rows_falling_due_while_batches_run_join_the_next_batch() -> None:
             await asyncio.sleep(0)
 
     await arm(waves[0])
-    await arm(waves[1])  # a second batch may run beside the first
+    await arm(waves[1])  # a second batch may run beside the first (two at most here)
     assert rec.batches == [waves[0], waves[1]]
     await arm(waves[2])
     await arm(waves[3])  # both slots busy: these two waves wait, together

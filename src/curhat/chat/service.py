@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -195,7 +194,7 @@ async def fire_chat_ends(session: AsyncSession, presence: Presence, ids: list[uu
     if mitras:
 
         async def resync() -> None:
-            await asyncio.gather(*(presence.resync_active_count(m) for m in mitras))
+            await presence.resync_active_counts(mitras)
 
         after_commit(session, resync)
     return len(ended)

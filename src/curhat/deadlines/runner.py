@@ -39,8 +39,8 @@ FireBatch = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[int]]
 Clock = Callable[[], datetime]
 
 POLL_BATCH = 20_000  # rows per kind per poll (due now plus due before the next poll)
-MAX_BATCH = 1_000  # ids per statement set
-BATCH_CONCURRENCY = 2  # batches in flight per kind (each holds one pooled connection)
+MAX_BATCH = 500  # ids per batch transaction
+BATCH_CONCURRENCY = 4  # batches in flight per kind (each holds one pooled connection)
 COALESCE_SECONDS = 0.005
 
 
@@ -82,6 +82,7 @@ class DeadlineRunner:
         self._kinds: dict[str, DeadlineKind] = {}
         self._timers: dict[tuple[str, uuid.UUID], tuple[datetime, asyncio.TimerHandle]] = {}
         self._pending: dict[str, dict[uuid.UUID, None]] = {}  # insertion-ordered sets per kind
+        self._firing: dict[str, set[uuid.UUID]] = {}  # ids in a batch running now, per kind
         self._running: dict[str, int] = {}
         self._flush_handle: asyncio.Handle | None = None
         self._inflight: set[asyncio.Task[int]] = set()
@@ -113,7 +114,15 @@ class DeadlineRunner:
 
     def _timer_due(self, kind: str, row_id: uuid.UUID) -> None:
         self._timers.pop((kind, row_id), None)
-        self._pending.setdefault(kind, {})[row_id] = None
+        # Even while a batch holding this row runs: the row may have been re-armed for later.
+        self._enqueue(kind, [row_id], skip_firing=False)
+
+    def _enqueue(self, kind: str, ids: list[uuid.UUID], *, skip_firing: bool) -> None:
+        pending = self._pending.setdefault(kind, {})
+        firing = self._firing.get(kind, ()) if skip_firing else ()
+        for row_id in ids:
+            if row_id not in firing:
+                pending[row_id] = None
         if self._flush_handle is None:
             # Wait a few ms for the timers falling due right after this one: one batch for all.
             self._flush_handle = asyncio.get_running_loop().call_later(self._coalesce, self._flush)
@@ -126,6 +135,7 @@ class DeadlineRunner:
                 ids = list(pending)[:MAX_BATCH]
                 for row_id in ids:
                     del pending[row_id]
+                self._firing.setdefault(name, set()).update(ids)
                 self._running[name] = self._running.get(name, 0) + 1
                 task = asyncio.create_task(self._timer_batch(name, ids))
                 self._inflight.add(task)
@@ -136,6 +146,7 @@ class DeadlineRunner:
             return await self.fire_batch(name, ids)
         finally:
             self._running[name] -= 1
+            self._firing[name].difference_update(ids)
             if self._pending.get(name) and self._flush_handle is None:
                 self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
 
@@ -190,25 +201,25 @@ class DeadlineRunner:
 
     # -- the poll -----------------------------------------------------------------------------
 
-    async def poll_once(self) -> int:
-        """Fire what is due now (one batch per kind); arm timers for what falls due before the
-        next poll. Returns how many rows it found."""
+    async def poll_once(self, *, wait: bool = True) -> int:
+        """Fire what is due now (through the same batches as the timers, so a row already in one
+        is not fired twice here), and wait for it unless ``wait`` is false; arm timers for what
+        falls due before the next poll. Returns how many rows it found."""
         now = self._clock()
         horizon = now + timedelta(seconds=self._poll_interval * 1.5)
         found: dict[str, list[tuple[uuid.UUID, datetime]]] = {}
         async with self._sessionmaker() as session:
             for kind in self._kinds.values():
                 found[kind.name] = await kind.due(session, horizon, POLL_BATCH)
-        due_now: list[tuple[str, list[uuid.UUID]]] = []
         for name, rows in found.items():
             ids = [row_id for row_id, when in rows if when <= now]
             for row_id, when in rows:
                 if when > now:
                     self.schedule(name, row_id, when)
             if ids:
-                due_now.append((name, ids))
-        if due_now:
-            await asyncio.gather(*(self.fire_batch(name, ids) for name, ids in due_now))
+                self._enqueue(name, ids, skip_firing=True)
+        if wait:
+            await self.settle()
         return max((len(rows) for rows in found.values()), default=0)
 
     async def poll_forever(self) -> None:
@@ -216,14 +227,14 @@ class DeadlineRunner:
         while True:
             started = time.monotonic()
             try:
-                found = await self.poll_once()
+                # Not waiting for the batches: the next poll must arm the next timers on time.
+                # What it found is queued here, so polling again sooner would find the same rows.
+                await self.poll_once(wait=False)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("deadline poll failed", exc_info=True)
-                found = 0
-            if found < POLL_BATCH:
-                await asyncio.sleep(max(0.0, self._poll_interval - (time.monotonic() - started)))
+            await asyncio.sleep(max(0.0, self._poll_interval - (time.monotonic() - started)))
 
     def cancel_all(self) -> None:
         for _, handle in self._timers.values():

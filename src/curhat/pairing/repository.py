@@ -180,20 +180,6 @@ async def due_windows(
     return [(row_id, when) for row_id, when in (await session.execute(stmt)).all()]
 
 
-async def lock_payments_of_due(session: AsyncSession, ids: list[uuid.UUID], now: datetime) -> list[uuid.UUID]:
-    """The payment rows of those requests still open and due, locked first (the lock order);
-    rows someone else holds are skipped, not waited for."""
-    stmt = (
-        select(PaymentSession.id)
-        .join(PairingRequest, PairingRequest.payment_session_id == PaymentSession.id)
-        .where(
-            any_of(PairingRequest.id, ids), PairingRequest.status == "open", PairingRequest.expires_at <= now
-        )
-        .with_for_update(of=PaymentSession, skip_locked=True)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
 @dataclass(frozen=True)
 class ClosedWindow:
     id: uuid.UUID
@@ -204,22 +190,19 @@ class ClosedWindow:
     cause_tag: CauseTag
 
 
-async def fail_due_windows(
-    session: AsyncSession, ids: list[uuid.UUID], payment_ids: list[uuid.UUID], now: datetime
-) -> list[ClosedWindow]:
-    """open → failed for every request of ``ids`` whose payment this transaction holds and
-    that is still open and due (re-checked under its own SKIP LOCKED row lock)."""
-    if not payment_ids:
-        return []
+async def fail_due_windows(session: AsyncSession, ids: list[uuid.UUID], now: datetime) -> list[ClosedWindow]:
+    """open → failed for every request of ``ids`` still open and due, with its payment row and
+    its own row locked by this statement. Both locks are SKIP LOCKED — a request or payment
+    someone holds (an accept, a cancel, another instance's batch) is left for the next poll —
+    so this never waits on a lock and cannot join a deadlock, whatever order the rows are
+    locked in; the payment is then updated under the lock it already holds."""
     due = (
         select(PairingRequest.id)
+        .join(PaymentSession, PaymentSession.id == PairingRequest.payment_session_id)
         .where(
-            any_of(PairingRequest.id, ids),
-            any_of(PairingRequest.payment_session_id, payment_ids),
-            PairingRequest.status == "open",
-            PairingRequest.expires_at <= now,
+            any_of(PairingRequest.id, ids), PairingRequest.status == "open", PairingRequest.expires_at <= now
         )
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=[PaymentSession, PairingRequest], skip_locked=True)
         .cte("due")
     )
     cause = case(

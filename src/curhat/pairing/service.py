@@ -409,13 +409,12 @@ async def fallback_to_general_blast(
 
 
 async def fire_request_windows(session: AsyncSession, presence: Presence, ids: list[uuid.UUID]) -> int:
-    """The windows of ``ids`` that are still open and due fail, all in a few statements: their
-    payments locked first (the lock order; busy ones skipped, the next poll retries them), the
-    requests closed, the payments failed with one failure row each, and the same events the
-    per-request path sends. Returns how many closed."""
+    """The windows of ``ids`` that are still open and due fail, in three statements for the whole
+    set: the requests closed (each with its payment locked; busy ones skipped, the next poll
+    retries them), the payments failed with one failure row each, the unanswered offers read;
+    then the same events the per-request path sends. Returns how many closed."""
     now = datetime.now(UTC)
-    payment_ids = await repository.lock_payments_of_due(session, ids, now)
-    closed = await repository.fail_due_windows(session, ids, payment_ids, now)
+    closed = await repository.fail_due_windows(session, ids, now)
     if not closed:
         return 0
     await payments.fail_payment_sessions(session, {w.payment_session_id: w.cause_tag for w in closed})

@@ -248,15 +248,11 @@ async def fail_payment_session(
 
 
 async def fail_payment_sessions(session: AsyncSession, causes: dict[uuid.UUID, CauseTag]) -> set[uuid.UUID]:
-    """``fail_payment_session`` for a set (payment id → cause), in two statements: every one
-    still confirmed → failed_pairing, and one multi-row insert of their failure rows."""
+    """``fail_payment_session`` for a set (payment id → cause), in one statement: every one still
+    confirmed → failed_pairing, with its failure row. The ids of those that moved."""
     if unknown := [c for c in causes.values() if c not in CAUSE_TAGS]:
         raise ValueError(f"unknown cause tag {unknown[0]!r}")
-    failed = await repository.fail_confirmed_many(session, list(causes))
-    await failure_repository.insert_failures(
-        session, [(pid, customer, mitra, amount, causes[pid]) for pid, customer, mitra, amount in failed]
-    )
-    return {row[0] for row in failed}
+    return set(await repository.fail_confirmed_with_failure_rows(session, dict(causes)))
 
 
 async def void_payment_session(session: AsyncSession, payment_session_id: uuid.UUID) -> bool:

@@ -48,26 +48,6 @@ async def insert_failure(session: AsyncSession, payment: PaymentSession, cause_t
     return (await session.scalars(stmt)).one()
 
 
-async def insert_failures(
-    session: AsyncSession, rows: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID | None, int, str]]
-) -> None:
-    """One multi-row insert: (payment id, customer, targeted mitra, amount, cause tag) each."""
-    if not rows:
-        return
-    values = [
-        {
-            "id": uuid.uuid4(),
-            "payment_session_id": pid,
-            "customer_id": customer,
-            "targeted_mitra_id": mitra,
-            "cause_tag": cause,
-            "amount": amount,
-        }
-        for pid, customer, mitra, amount, cause in rows
-    ]
-    await session.execute(insert(PairingFailure).values(values))
-
-
 def _conditions(f: FailureFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if f.cause_tags:
