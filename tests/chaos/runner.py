@@ -136,6 +136,8 @@ class Options:
     time_limit: float = 1800.0
     settle_timeout: float = 60.0
     progress: bool = False
+    # data.md's invariants are also checked while operations run, every this many operations
+    checkpoint_every: int = 1000
 
 
 @dataclass
@@ -179,19 +181,25 @@ class Report:
     lateness_ms: list[float] = field(default_factory=list)
     duration: float = 0.0
     notes: list[str] = field(default_factory=list)
+    violation_total: int = 0
+    checkpoints: int = 0
+    live: bool = False  # print each violation to stderr as it is found
 
     @property
     def ok(self) -> bool:
         return not self.violations
 
     def violation(self, what: str) -> None:
+        self.violation_total += 1
         if len(self.violations) < 200:
             self.violations.append(what)
+        if self.live:
+            sys.stderr.write(f"\n  violation: {what}\n")
 
     def failure_message(self) -> str:
         shown = "\n  ".join(self.violations[:30])
         return (
-            f"chaos run with seed {self.seed} found {len(self.violations)} violation(s) "
+            f"chaos run with seed {self.seed} found {self.violation_total} violation(s) "
             f"(replay: python -m tests.chaos.runner --seed {self.seed}):\n  {shown}"
         )
 
@@ -224,13 +232,14 @@ class Report:
             f"windows that closed by their deadline: {len(late)}, lateness p50 "
             f"{harness.pct(late, 50):.0f} ms, p99 {harness.pct(late, 99):.0f} ms, max "
             f"{(late[-1] if late else float('nan')):.0f} ms",
+            f"invariant checkpoints while operations ran: {self.checkpoints}",
             *self.notes,
             f"seed {self.seed}; replay: python -m tests.chaos.runner --seed {self.seed}",
         ]
         pt(
             "verdict",
             ["violations", "count"],
-            [("total", len(self.violations)), *[(v[:100], 1) for v in self.violations[:20]]],
+            [("total", self.violation_total), *[(v[:100], 1) for v in self.violations[:20]]],
             notes,
         )
 
@@ -308,6 +317,12 @@ ACK_SQL: dict[str, str] = {
                                AND p.status = CASE WHEN :status = 'approved' THEN 'consumed' ELSE 'voided' END
                              FROM extension_requests e JOIN payment_sessions p ON p.id = e.payment_session_id
                              WHERE e.id = :ext""",
+    # An approve the server turned into a rejection (documented in docs/reliability.md): only
+    # when the chat had already ended by then, and nothing was charged.
+    "approve_became_rejection": """SELECT e.status = 'rejected' AND p.status = 'voided' AND c.status = 'ended'
+                                     AND c.ended_at <= e.resolved_at
+                                   FROM extension_requests e JOIN payment_sessions p ON p.id = e.payment_session_id
+                                   JOIN chat_sessions c ON c.id = e.chat_session_id WHERE e.id = :ext""",
     "operator_action": "SELECT operator_action = :action FROM pairing_failures WHERE id = :failure",
 }
 
@@ -317,7 +332,7 @@ class Chaos:
         self.t = target
         self.opts = opts
         self.rng = random.Random(opts.seed)
-        self.report = Report(seed=opts.seed)
+        self.report = Report(seed=opts.seed, live=opts.progress)
         self.customers: list[Customer] = []
         self.mitras: list[Mitra] = []
         self.chats: dict[str, ChatInfo] = {}
@@ -528,15 +543,29 @@ class Chaos:
             running.add(task)
             task.add_done_callback(running.discard)
             task.add_done_callback(lambda _t: slots.release())
+            if o.checkpoint_every and (i + 1) % o.checkpoint_every == 0:
+                checkpoint = asyncio.create_task(self.checkpoint(i + 1))
+                running.add(checkpoint)
+                checkpoint.add_done_callback(running.discard)
             if progress is not None:
                 progress.show(
-                    f"{i + 1:,}/{o.ops:,} operations, {len(self.report.violations)} violations, "
-                    f"{len(self.chats)} chats"
+                    f"{i + 1:,}/{o.ops:,} operations, {self.report.violation_total} violations, "
+                    f"{sum(info.active for info in self.chats.values())} chats active"
                 )
         if running:
             await asyncio.gather(*running)
         if progress is not None:
             progress.done()
+
+    async def checkpoint(self, after: int) -> None:
+        """data.md's invariants mid-run: each check is one statement, so one consistent snapshot."""
+        self.report.checkpoints += 1
+        for name, query in CHECKS.items():
+            rows = await self.sql(query)
+            if rows:
+                self.report.violation(
+                    f"invariant {name} (checkpoint after {after} operations): {[str(r[0]) for r in rows[:5]]}"
+                )
 
     async def one(self, kind: str, r: random.Random) -> None:
         self.report.ops[kind] += 1
@@ -866,7 +895,9 @@ class Chaos:
         )
         if st == 200:
             self.ack("extension_answered", ext=ext, status=b.get("status"), resolution=b.get("resolution"))
-            if b.get("status") != ("approved" if action == "approve" else "rejected"):
+            if action == "approve" and b.get("status") == "rejected":
+                self.ack("approve_became_rejection", ext=ext)
+            elif b.get("status") != ("approved" if action == "approve" else "rejected"):
                 self.report.violation(f"extension {ext}: {action} answered 200 with {b}")
 
     async def op_operator(self, r: random.Random) -> None:
@@ -1062,6 +1093,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--customers", type=int, default=60)
     p.add_argument("--mitras", type=int, default=16)
     p.add_argument("--time-limit", type=float, default=1800.0, help="stop starting operations after this (s)")
+    p.add_argument("--checkpoint-every", type=int, default=None, help="invariants mid-run every N operations")
     p.add_argument("--data-dir", default=None, help="embedded servers' directory (default: a temporary one)")
     args = p.parse_args(argv)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
@@ -1075,6 +1107,8 @@ def main(argv: list[str] | None = None) -> int:
         time_limit=args.time_limit,
         progress=True,
     )
+    if args.checkpoint_every is not None:
+        opts.checkpoint_every = args.checkpoint_every
     harness.raise_fd_limit()
     with harness.stack(args.data_dir) as settings:
         server = harness.Server(settings, extra_env=dict(SERVER_ENV)).start()
