@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     valkey_prefix: str = "curhat:"
     login_attempts_per_window: int = Field(default=10, ge=1)
     login_window_seconds: int = Field(default=300, ge=1)
+    # Sign-ups per client address per window: each costs an argon2 hash (64 MiB, tens of ms).
+    registrations_per_address: int = Field(default=10, ge=1)
+    registration_window_seconds: int = Field(default=3600, ge=1)
+    # Hashes at once (each holds 64 MiB and a core for tens of ms) and how long a request
+    # waits for a slot before answering 503 + Retry-After.
+    password_hash_concurrency: int = Field(default=2, ge=1)
+    password_hash_wait_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
     # Addresses (comma-separated IPs or networks, or "*") whose X-Forwarded-For/-Proto are

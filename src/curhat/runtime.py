@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from valkey.asyncio import Valkey
 
 from curhat.app_config.service import ConfigService, ConfigSnapshot
+from curhat.auth.passwords import PasswordHashing
 from curhat.auth.ratelimit import LoginRateLimiter
 from curhat.auth.tokens import TokenSigner
 from curhat.auth.verified import VerifiedTokens
@@ -45,6 +46,7 @@ class Runtime:
     verified_tokens: VerifiedTokens
     config: ConfigService
     login_limiter: LoginRateLimiter
+    passwords: PasswordHashing
     hub: Hub
     bus: EventBus
     metrics: Metrics
@@ -86,6 +88,7 @@ class Runtime:
         self._tasks.clear()
         await self.valkey.aclose()
         await self.db.dispose()
+        self.passwords.close()
 
 
 def resolve_urls(settings: Settings) -> tuple[Settings, EmbeddedServers | None]:
@@ -146,7 +149,16 @@ def build_runtime(settings: Settings) -> Runtime:
         verified_tokens=VerifiedTokens(signer),
         config=config,
         login_limiter=LoginRateLimiter(
-            valkey, keys, settings.login_attempts_per_window, settings.login_window_seconds
+            valkey,
+            keys,
+            settings.login_attempts_per_window,
+            settings.login_window_seconds,
+            registrations=settings.registrations_per_address,
+            registration_window_seconds=settings.registration_window_seconds,
+        ),
+        passwords=PasswordHashing(
+            concurrency=settings.password_hash_concurrency,
+            wait_seconds=settings.password_hash_wait_seconds,
         ),
         hub=hub,
         bus=bus,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.auth import repository, service
+from curhat.auth.passwords import PasswordHashing
 
 OPERATOR = ("operator@curhat.test", "operator-demo-1", "Operator Demo")
 MITRAS = [
@@ -18,20 +19,20 @@ CUSTOMERS = [
 ]
 
 
-async def create_demo_data(session: AsyncSession) -> list[str]:
+async def create_demo_data(session: AsyncSession, passwords: PasswordHashing) -> list[str]:
     email, password, name = OPERATOR
     if await repository.operator_by_email(session, email) is None:
-        await service.create_operator(session, email, password, name)
+        await service.create_operator(session, passwords, email, password, name)
     lines = [
         "Demo accounts (control center at /cc/ on the internal listener):",
         f"  operator  {email} / {password}",
     ]
     for phone, password, name in MITRAS:
         if await repository.mitra_by_phone(session, phone) is None:
-            await service.create_mitra(session, phone, password, name)
+            await service.create_mitra(session, passwords, phone, password, name)
         lines.append(f"  mitra     {phone} / {password}  ({name}, app at /mitra/)")
     for phone, password, name in CUSTOMERS:
         if await repository.customer_by_phone(session, phone) is None:
-            await service.register_customer(session, phone, password, name)
+            await service.register_customer(session, passwords, phone, password, name)
         lines.append(f"  customer  {phone} / {password}  ({name}, app at /)")
     return lines

@@ -102,11 +102,12 @@ def migrate(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
 @app.command("demo-data")
 def demo_data(data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
     """Create demo accounts (idempotent) and print their credentials."""
+    from curhat.auth.passwords import PasswordHashing
     from curhat.cli.demo import create_demo_data
 
     async def work(db: Database) -> list[str]:
         async with db.transaction(_no_publish) as session:
-            return await create_demo_data(session)
+            return await create_demo_data(session, PasswordHashing())
 
     for line in _with_db(_settings(data_dir=data_dir), work):
         typer.echo(line)
@@ -120,7 +121,7 @@ def create_operator(
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """Add an operator for the control center."""
-    from curhat.auth.passwords import MIN_PASSWORD_LENGTH
+    from curhat.auth.passwords import MIN_PASSWORD_LENGTH, PasswordHashing
     from curhat.auth.service import create_operator as create
     from curhat.errors import CurhatError
 
@@ -129,7 +130,7 @@ def create_operator(
 
     async def work(db: Database) -> str:
         async with db.transaction(_no_publish) as session:
-            user = await create(session, email, password, display_name)
+            user = await create(session, PasswordHashing(), email, password, display_name)
             return f"operator created: {user.email}"
 
     try:

@@ -132,4 +132,6 @@ async def bootstrap(runtime: Runtime) -> None:
         from curhat.auth.service import ensure_operator
 
         async with runtime.transaction() as session:
-            await ensure_operator(session, s.bootstrap_operator_email, s.bootstrap_operator_password)
+            await ensure_operator(
+                session, runtime.passwords, s.bootstrap_operator_email, s.bootstrap_operator_password
+            )
