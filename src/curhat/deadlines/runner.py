@@ -39,8 +39,8 @@ FireBatch = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[int]]
 Clock = Callable[[], datetime]
 
 POLL_BATCH = 20_000  # rows per kind per poll (due now plus due before the next poll)
-MAX_BATCH = 500  # ids per batch transaction
-BATCH_CONCURRENCY = 4  # batches in flight per kind (each holds one pooled connection)
+MAX_BATCH = 1_000  # ids per batch transaction
+BATCH_CONCURRENCY = 2  # batches in flight per kind (each holds one pooled connection)
 COALESCE_SECONDS = 0.005
 
 
