@@ -295,14 +295,14 @@ async def seed_accounts(settings: Settings, role: str, n: int) -> list[Account]:
     """``n`` customers or mitras inserted in one statement, with tokens."""
     from sqlalchemy import insert
 
-    from curhat.auth.passwords import hash_password
+    from curhat.auth.passwords import PasswordHashing
     from curhat.auth.tokens import TokenSigner
     from curhat.models import Mitra, User
     from curhat.postgres import Database
 
     assert settings.database_url and settings.jwt_secret
     signer = TokenSigner(settings.jwt_secret, settings.jwt_ttl_seconds)
-    digest = await hash_password("rahasia-123")
+    digest = await PasswordHashing().hash("rahasia-123")
     prefix = "Bestie" if role == "mitra" else "Pelanggan"
     # Unique within a call; two calls share a batch number once in 10 000.
     batch = uuid.uuid4().int % 10**4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -45,8 +46,21 @@ class Settings(BaseSettings):
     valkey_prefix: str = "curhat:"
     login_attempts_per_window: int = Field(default=10, ge=1)
     login_window_seconds: int = Field(default=300, ge=1)
+    # Sign-ups per client address per window: each costs an argon2 hash (64 MiB, tens of ms).
+    registrations_per_address: int = Field(default=10, ge=1)
+    registration_window_seconds: int = Field(default=3600, ge=1)
+    # Hashes at once (each holds 64 MiB and a core for tens of ms) and how long a request
+    # waits for a slot before answering 503 + Retry-After.
+    password_hash_concurrency: int = Field(default=2, ge=1)
+    password_hash_wait_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
-    log_json: bool = True
+    # auto: JSON lines when stderr is not a terminal (production, tests), one-line text on a TTY.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # Superseded by log_format; true still forces JSON.
+    log_json: bool | None = None
+    # On SIGTERM/SIGINT: /readyz answers 503 and new sockets are refused this long before the
+    # open sockets are closed with 1012, so a load balancer stops sending traffic first.
+    shutdown_drain_seconds: float = Field(default=3.0, ge=0)
     # Addresses (comma-separated IPs or networks, or "*") whose X-Forwarded-For/-Proto are
     # believed: the reverse proxy's. Anyone else's are ignored (the per-address login limit).
     forwarded_allow_ips: str = "127.0.0.1"

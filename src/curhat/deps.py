@@ -11,6 +11,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from curhat.app_config.service import ConfigService, ConfigSnapshot
+from curhat.auth.passwords import PasswordHashing
 from curhat.auth.ratelimit import LoginRateLimiter
 from curhat.auth.tokens import TokenSigner
 from curhat.presence.service import Presence
@@ -44,8 +45,13 @@ def get_login_limiter(conn: HTTPConnection) -> LoginRateLimiter:
     return runtime_of(conn).login_limiter
 
 
+def get_passwords(conn: HTTPConnection) -> PasswordHashing:
+    return runtime_of(conn).passwords
+
+
 ConfigDep = Annotated[ConfigSnapshot, Depends(get_config)]
 ConfigServiceDep = Annotated[ConfigService, Depends(get_config_service)]
 PresenceDep = Annotated[Presence, Depends(get_presence)]
 SignerDep = Annotated[TokenSigner, Depends(get_signer)]
 LoginLimiterDep = Annotated[LoginRateLimiter, Depends(get_login_limiter)]
+PasswordsDep = Annotated[PasswordHashing, Depends(get_passwords)]

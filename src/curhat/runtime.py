@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from valkey.asyncio import Valkey
 
 from curhat.app_config.service import ConfigService, ConfigSnapshot
+from curhat.auth.passwords import PasswordHashing
 from curhat.auth.ratelimit import LoginRateLimiter
 from curhat.auth.tokens import TokenSigner
 from curhat.auth.verified import VerifiedTokens
@@ -28,6 +29,7 @@ from curhat.realtime.availability_push import AvailabilityPusher
 from curhat.realtime.bus import EventBus
 from curhat.realtime.commands import CommandRegistry
 from curhat.realtime.connection import SocketServer, own_origins
+from curhat.realtime.eventlog import log_business_events
 from curhat.realtime.hub import Hub
 from curhat.realtime.protocol import Envelope
 from curhat.valkey import Keys, create_client
@@ -45,6 +47,7 @@ class Runtime:
     verified_tokens: VerifiedTokens
     config: ConfigService
     login_limiter: LoginRateLimiter
+    passwords: PasswordHashing
     hub: Hub
     bus: EventBus
     metrics: Metrics
@@ -55,11 +58,18 @@ class Runtime:
     # Client → server WebSocket commands: each domain's register() adds its own.
     ws_commands: CommandRegistry
     sockets: SocketServer
+    # Shutting down: /readyz answers 503 so load balancers stop routing here.
+    draining: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session that commits on success; its outbox is delivered after commit."""
         return self.transactions()
+
+    def start_draining(self) -> None:
+        """The first step of a graceful shutdown: out of rotation, no new sockets."""
+        self.draining = True
+        self.sockets.stop_accepting()
 
     async def publish(self, events: list[Envelope]) -> None:
         await self.bus.publish(events)
@@ -86,6 +96,7 @@ class Runtime:
         self._tasks.clear()
         await self.valkey.aclose()
         await self.db.dispose()
+        self.passwords.close()
 
 
 def resolve_urls(settings: Settings) -> tuple[Settings, EmbeddedServers | None]:
@@ -111,6 +122,7 @@ def build_runtime(settings: Settings) -> Runtime:
     hub = Hub()
     bus = EventBus(valkey, keys.events_channel_prefix, hub)
     transactions = Transactions(db, bus.publish)
+    transactions.tap(log_business_events)
     config = ConfigService(db.sessionmaker, valkey, keys.config_channel)
 
     def push_availability(available: bool, count: int) -> None:
@@ -146,7 +158,16 @@ def build_runtime(settings: Settings) -> Runtime:
         verified_tokens=VerifiedTokens(signer),
         config=config,
         login_limiter=LoginRateLimiter(
-            valkey, keys, settings.login_attempts_per_window, settings.login_window_seconds
+            valkey,
+            keys,
+            settings.login_attempts_per_window,
+            settings.login_window_seconds,
+            registrations=settings.registrations_per_address,
+            registration_window_seconds=settings.registration_window_seconds,
+        ),
+        passwords=PasswordHashing(
+            concurrency=settings.password_hash_concurrency,
+            wait_seconds=settings.password_hash_wait_seconds,
         ),
         hub=hub,
         bus=bus,

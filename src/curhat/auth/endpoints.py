@@ -15,7 +15,7 @@ from curhat.auth.schemas import (
     OperatorTokenOut,
     RegisterIn,
 )
-from curhat.deps import ConfigDep, LoginLimiterDep, SignerDep
+from curhat.deps import ConfigDep, LoginLimiterDep, PasswordsDep, SignerDep
 from curhat.errors import NotFound, Unauthorized
 from curhat.postgres import SessionDep
 from curhat.pricing.service import is_customer_eligible_for_free_trial
@@ -32,11 +32,20 @@ def _address(request: Request) -> str:
 @customer_router.post(
     "/auth/register",
     status_code=201,
-    responses={409: {"description": "phone_taken"}},
+    responses={409: {"description": "phone_taken"}, 429: {"description": "too_many_attempts"}},
 )
-async def register(body: RegisterIn, session: SessionDep, signer: SignerDep) -> CustomerTokenOut:
-    """Create a customer account (Indonesian mobile number, E.164) and return a customer token."""
-    user = await service.register_customer(session, body.phone, body.password, body.display_name)
+async def register(
+    body: RegisterIn,
+    request: Request,
+    session: SessionDep,
+    signer: SignerDep,
+    limiter: LoginLimiterDep,
+    passwords: PasswordsDep,
+) -> CustomerTokenOut:
+    """Create a customer account (Indonesian mobile number, E.164) and return a customer token;
+    sign-ups are limited per address (429)."""
+    await limiter.registration(_address(request))
+    user = await service.register_customer(session, passwords, body.phone, body.password, body.display_name)
     token = signer.issue(user.id, "customer")
     return CustomerTokenOut(access_token=token, user=AccountOut.model_validate(user, from_attributes=True))
 
@@ -46,10 +55,17 @@ async def register(body: RegisterIn, session: SessionDep, signer: SignerDep) -> 
     responses={401: {"description": "invalid_credentials"}, 429: {"description": "too_many_attempts"}},
 )
 async def login(
-    body: LoginIn, request: Request, session: SessionDep, signer: SignerDep, limiter: LoginLimiterDep
+    body: LoginIn,
+    request: Request,
+    session: SessionDep,
+    signer: SignerDep,
+    limiter: LoginLimiterDep,
+    passwords: PasswordsDep,
 ) -> CustomerTokenOut:
     """Customer login with phone and password; rate-limited per phone and per address (429)."""
-    user = await service.login_customer(session, limiter, body.phone, body.password, _address(request))
+    user = await service.login_customer(
+        session, passwords, limiter, body.phone, body.password, _address(request)
+    )
     token = signer.issue(user.id, "customer")
     return CustomerTokenOut(access_token=token, user=AccountOut.model_validate(user, from_attributes=True))
 
@@ -71,10 +87,17 @@ async def me(principal: CurrentCustomer, session: SessionDep, config: ConfigDep)
     responses={401: {"description": "invalid_credentials"}, 429: {"description": "too_many_attempts"}},
 )
 async def mitra_login(
-    body: LoginIn, request: Request, session: SessionDep, signer: SignerDep, limiter: LoginLimiterDep
+    body: LoginIn,
+    request: Request,
+    session: SessionDep,
+    signer: SignerDep,
+    limiter: LoginLimiterDep,
+    passwords: PasswordsDep,
 ) -> MitraTokenOut:
     """Mitra (bestie) login with phone and password; rate-limited like customer login."""
-    mitra = await service.login_mitra(session, limiter, body.phone, body.password, _address(request))
+    mitra = await service.login_mitra(
+        session, passwords, limiter, body.phone, body.password, _address(request)
+    )
     token = signer.issue(mitra.id, "mitra")
     return MitraTokenOut(access_token=token, mitra=AccountOut.model_validate(mitra, from_attributes=True))
 
@@ -84,10 +107,17 @@ async def mitra_login(
     responses={401: {"description": "invalid_credentials"}, 429: {"description": "too_many_attempts"}},
 )
 async def operator_login(
-    body: OperatorLoginIn, request: Request, session: SessionDep, signer: SignerDep, limiter: LoginLimiterDep
+    body: OperatorLoginIn,
+    request: Request,
+    session: SessionDep,
+    signer: SignerDep,
+    limiter: LoginLimiterDep,
+    passwords: PasswordsDep,
 ) -> OperatorTokenOut:
     """Operator login with email and password; the token works on the internal listener only."""
-    user = await service.login_operator(session, limiter, body.email, body.password, _address(request))
+    user = await service.login_operator(
+        session, passwords, limiter, body.email, body.password, _address(request)
+    )
     token = signer.issue(user.id, "cc")
     return OperatorTokenOut(access_token=token, user=OperatorOut.model_validate(user, from_attributes=True))
 

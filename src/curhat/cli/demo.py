@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.auth import repository, service
+from curhat.auth.passwords import PasswordHashing
 
 OPERATOR = ("operator@curhat.test", "operator-demo-1", "Operator Demo")
 MITRAS = [
@@ -18,20 +19,36 @@ CUSTOMERS = [
 ]
 
 
-async def create_demo_data(session: AsyncSession) -> list[str]:
+async def create_demo_data(session: AsyncSession, passwords: PasswordHashing) -> list[str]:
     email, password, name = OPERATOR
     if await repository.operator_by_email(session, email) is None:
-        await service.create_operator(session, email, password, name)
+        await service.create_operator(session, passwords, email, password, name)
     lines = [
         "Demo accounts (control center at /cc/ on the internal listener):",
         f"  operator  {email} / {password}",
     ]
     for phone, password, name in MITRAS:
         if await repository.mitra_by_phone(session, phone) is None:
-            await service.create_mitra(session, phone, password, name)
+            await service.create_mitra(session, passwords, phone, password, name)
         lines.append(f"  mitra     {phone} / {password}  ({name}, app at /mitra/)")
     for phone, password, name in CUSTOMERS:
         if await repository.customer_by_phone(session, phone) is None:
-            await service.register_customer(session, phone, password, name)
+            await service.register_customer(session, passwords, phone, password, name)
         lines.append(f"  customer  {phone} / {password}  ({name}, app at /)")
+    return lines
+
+
+async def existing_demo_accounts(session: AsyncSession) -> list[str]:
+    """The demo accounts this database holds (``curhat demo-data`` ran), one line each, for the
+    start-up banner of a terminal session."""
+    email, password, _ = OPERATOR
+    lines = []
+    if await repository.operator_by_email(session, email) is not None:
+        lines.append(f"operator  {email} / {password}  (control center)")
+    for phone, password, name in MITRAS:
+        if await repository.mitra_by_phone(session, phone) is not None:
+            lines.append(f"mitra     {phone} / {password}  ({name}, mitra app)")
+    for phone, password, name in CUSTOMERS:
+        if await repository.customer_by_phone(session, phone) is not None:
+            lines.append(f"customer  {phone} / {password}  ({name}, customer app)")
     return lines

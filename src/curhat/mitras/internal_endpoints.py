@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from curhat.auth.deps import CurrentOperator
-from curhat.deps import ConfigDep, PresenceDep
+from curhat.deps import ConfigDep, PasswordsDep, PresenceDep
 from curhat.kit.openapi import error_responses
 from curhat.kit.pagination import PageDep
 from curhat.mitras import service
@@ -47,9 +47,12 @@ async def create_mitra(
     session: SessionDep,
     presence: PresenceDep,
     config: ConfigDep,
+    passwords: PasswordsDep,
 ) -> MitraAdminOut:
     """Create a mitra account; 409 phone_taken when the phone is in use."""
-    row = await service.create_mitra(session, presence, config, body.phone, body.display_name, body.password)
+    row = await service.create_mitra(
+        session, presence, config, passwords, body.phone, body.display_name, body.password
+    )
     return _out(row)
 
 
@@ -61,9 +64,10 @@ async def patch_mitra(
     session: SessionDep,
     presence: PresenceDep,
     config: ConfigDep,
+    passwords: PasswordsDep,
 ) -> MitraAdminOut:
     """Deactivating (``is_active: false``) also takes the mitra offline."""
     changes = service.MitraChanges(
         is_active=body.is_active, display_name=body.display_name, password=body.password
     )
-    return _out(await service.update_mitra(session, presence, config, mitra_id, changes))
+    return _out(await service.update_mitra(session, presence, config, passwords, mitra_id, changes))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.app_config.service import ConfigSnapshot
 from curhat.auth import service as auth_service
-from curhat.auth.passwords import hash_password
+from curhat.auth.passwords import PasswordHashing
 from curhat.kit.pagination import Page
 from curhat.mitras import repository
 from curhat.mitras.errors import MitraNotFound
@@ -67,12 +67,13 @@ async def create_mitra(
     session: AsyncSession,
     presence: Presence,
     config: ConfigSnapshot,
+    passwords: PasswordHashing,
     phone: str,
     display_name: str,
     password: str,
 ) -> MitraLive:
     """409 ``phone_taken`` when another mitra has the phone."""
-    mitra = await auth_service.create_mitra(session, phone, password, display_name)
+    mitra = await auth_service.create_mitra(session, passwords, phone, password, display_name)
     return (await live(presence, config, [mitra]))[0]
 
 
@@ -80,12 +81,13 @@ async def update_mitra(
     session: AsyncSession,
     presence: Presence,
     config: ConfigSnapshot,
+    passwords: PasswordHashing,
     mitra_id: uuid.UUID,
     changes: MitraChanges,
 ) -> MitraLive:
     """The changed row; a deactivated mitra is taken offline once the change has committed."""
     # Hash first: the row lock is not held through tens of milliseconds of argon2.
-    password_hash = await hash_password(changes.password) if changes.password is not None else None
+    password_hash = await passwords.hash(changes.password) if changes.password is not None else None
     mitra = await repository.get_for_update(session, mitra_id)
     if mitra is None:
         raise MitraNotFound()

@@ -39,7 +39,12 @@ async def login(request: Request, session: SessionDep) -> Response:
     else:
         try:
             user = await auth_service.login_operator(
-                session, runtime.login_limiter, form["email"], form["password"][:256], address
+                session,
+                runtime.passwords,
+                runtime.login_limiter,
+                form["email"],
+                form["password"][:256],
+                address,
             )
         except Unauthorized:
             error = "Email atau kata sandi salah."

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from curhat.auth.service import PhoneTaken
-from curhat.deps import ConfigDep, PresenceDep
+from curhat.deps import ConfigDep, PresenceDep, runtime_of
 from curhat.kit.pagination import Page
 from curhat.mitras import service
 from curhat.mitras.schemas import MitraCreateIn, MitraPatchIn
@@ -104,12 +104,13 @@ async def create(
     presence: PresenceDep,
     config: ConfigDep,
 ) -> Response:
+    passwords = runtime_of(request).passwords
     form = await fields(request, "phone", "display_name", "password")
     body, errors = parse(MitraCreateIn, dict(form))
     if body is not None:
         try:
             row = await service.create_mitra(
-                session, presence, config, body.phone, body.display_name, body.password
+                session, presence, config, passwords, body.phone, body.display_name, body.password
             )
         except PhoneTaken:
             errors = {"phone": "Nomor HP ini sudah dipakai bestie lain."}
@@ -142,8 +143,9 @@ async def _set_active(
     active: bool,
 ) -> RedirectResponse:
     # A deactivated mitra is taken offline by the service once the change has committed.
+    changes = service.MitraChanges(is_active=active)
     row = await service.update_mitra(
-        session, presence, config, mitra_id, service.MitraChanges(is_active=active)
+        session, presence, config, runtime_of(request).passwords, mitra_id, changes
     )
     name = row.mitra.display_name
     message = f"“{name}” is active again." if active else f"“{name}” deactivated and taken offline."
@@ -206,6 +208,7 @@ async def reset_password(
         context = {"operator": operator, "row": row, "error": error}
         return render.page(request, "mitra_password.html", context, status=400, section="mitras")
     changes = service.MitraChanges(password=body.password)
-    row = await service.update_mitra(session, presence, config, mitra_id, changes)
+    passwords = runtime_of(request).passwords
+    row = await service.update_mitra(session, presence, config, passwords, mitra_id, changes)
     message = f"New password set for “{row.mitra.display_name}”. Give it to them privately."
     return render.redirect(request, "/cc/mitras", success=message, target=str(mitra_id))
