@@ -32,6 +32,7 @@ from curhat.models.enums import (
     RequestStatus,
     RequestType,
 )
+from curhat.observability import note_deadline
 from curhat.pairing import repository
 from curhat.payments import service as payments
 from curhat.payments.errors import (
@@ -417,6 +418,8 @@ async def fire_request_windows(session: AsyncSession, presence: Presence, ids: l
     closed = await repository.fail_due_windows(session, ids, now)
     if not closed:
         return 0
+    # One line per batch, for its most overdue row (not one per row of a late burst).
+    note_deadline(REQUEST_WINDOW, min(w.expires_at for w in closed))
     await payments.fail_payment_sessions(session, {w.payment_session_id: w.cause_tag for w in closed})
     pending = await repository.pending_offers_of(session, [w.id for w in closed])
     available = presence.availability()[0]
