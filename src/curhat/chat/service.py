@@ -48,7 +48,7 @@ def _other_side(chat: ChatSession, role: str) -> protocol.Recipient:
     return protocol.mitra(chat.mitra_id) if role == "customer" else protocol.customer(chat.customer_id)
 
 
-def message_event(chat_id: uuid.UUID, msg: ChatMessage) -> events.ChatMessageEvent:
+def message_event(chat_id: uuid.UUID, msg: ChatMessage | repository.StoredMessage) -> events.ChatMessageEvent:
     return events.ChatMessageEvent(
         chat_session_id=chat_id,
         message=events.MessageBody(
@@ -116,15 +116,28 @@ def _is_live(chat: ChatSession) -> bool:
 
 async def send_message(
     session: AsyncSession, principal: Principal, chat_id: uuid.UUID, body: str, client_msg_id: str | None
-) -> ChatMessage:
-    chat = await get_for(session, principal, chat_id)
-    if not _is_live(chat):
-        raise ChatSessionEnded()
-    msg, created = await repository.insert_message(
-        session, chat.id, SenderRole(principal.role), body, client_msg_id
+) -> repository.StoredMessage:
+    role = SenderRole(principal.role)
+    outcome = await repository.store_message_if_live(
+        session, chat_id, role, principal.id, body, client_msg_id
     )
-    recipients = _both(chat) if created else (protocol.Recipient(principal.role, principal.id),)
-    emit(session, message_event(chat.id, msg), to=recipients)
+    if not outcome.chat_found:
+        raise ChatSessionNotFound()
+    if not outcome.live:
+        raise ChatSessionEnded()
+    assert outcome.customer_id is not None and outcome.mitra_id is not None
+    msg = outcome.message
+    if msg is not None:
+        recipients: tuple[protocol.Recipient, ...] = (
+            protocol.customer(outcome.customer_id),
+            protocol.mitra(outcome.mitra_id),
+        )
+    else:
+        # A resend: the sender gets the stored message back; the other side was told already.
+        assert client_msg_id is not None
+        msg = await repository.stored_message(session, chat_id, role, client_msg_id)
+        recipients = (protocol.Recipient(principal.role, principal.id),)
+    emit(session, message_event(chat_id, msg), to=recipients)
     return msg
 
 

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +51,90 @@ async def add_offers(
         .returning(PairingOffer.mitra_id)
     )
     return list((await session.scalars(stmt)).all())
+
+
+# One statement, compiled once, whatever the number of recipients: the ids stay one array
+# parameter (no bind parameter, ORM row or UUID object built per mitra in Python), and the
+# "still active" filter is the same statement's join instead of a query of its own.
+_OFFER_TO_ACTIVE = text(
+    """
+    INSERT INTO pairing_offers (pairing_request_id, mitra_id)
+    SELECT :request_id, m.id FROM mitras m
+    WHERE m.id = ANY(CAST(:mitra_ids AS uuid[])) AND m.is_active
+    ON CONFLICT DO NOTHING
+    RETURNING mitra_id
+    """
+)
+
+
+async def offer_to_active_mitras(
+    session: AsyncSession, request_id: uuid.UUID, mitra_ids: list[str]
+) -> list[uuid.UUID]:
+    """Offer the request to those of ``mitra_ids`` (as text, straight from presence) whose
+    account is active; the ids actually offered (each mitra is offered a request once)."""
+    if not mitra_ids:
+        return []
+    result = await session.execute(_OFFER_TO_ACTIVE, {"request_id": request_id, "mitra_ids": mitra_ids})
+    return list(result.scalars().all())
+
+
+@dataclass(frozen=True)
+class AcceptCheck:
+    """What an accept needs to know before it takes any row lock (one unlocked read)."""
+
+    status: str
+    accepted_mitra_id: uuid.UUID | None
+    expired: bool
+    responded: bool
+    mitra_active: bool
+    active_chats: int
+    # Whether this transaction now holds the request's accept claim (None: not attempted).
+    claimed: bool | None
+
+
+# The claim is a transaction-scoped advisory lock taken with the *try* variant: it never
+# waits, so it can be first in any lock order without ever being part of a deadlock, and at
+# most one accept per request goes on to queue for the row locks. The claim is only tried
+# when this accept could succeed as far as an unlocked read can tell, so an accept bound to
+# fail (responded, at capacity, inactive) never makes the others lose.
+_ACCEPT_CHECK = text(
+    """
+    WITH r AS (
+        SELECT r.status, r.accepted_mitra_id, r.expires_at <= now() AS expired,
+               o.response IS NOT NULL AS responded, m.is_active AS mitra_active,
+               (SELECT count(*) FROM chat_sessions c
+                WHERE c.mitra_id = :mitra_id AND c.status = 'active') AS active_chats
+        FROM pairing_requests r
+        JOIN pairing_offers o ON o.pairing_request_id = r.id AND o.mitra_id = :mitra_id
+        JOIN mitras m ON m.id = o.mitra_id
+        WHERE r.id = :request_id
+    )
+    SELECT status, accepted_mitra_id, expired, responded, mitra_active, active_chats,
+           CASE WHEN CAST(:claim_key AS bigint) IS NOT NULL AND status = 'open' AND NOT expired AND NOT responded
+                     AND mitra_active AND active_chats < :capacity
+                THEN pg_try_advisory_xact_lock(CAST(:claim_key AS bigint)) END AS claimed
+    FROM r
+    """
+)
+
+
+async def check_before_accept(
+    session: AsyncSession,
+    request_id: uuid.UUID,
+    mitra_id: uuid.UUID,
+    *,
+    capacity: int,
+    claim_key: int | None,
+) -> AcceptCheck | None:
+    """The request as this mitra's offer sees it, unlocked; with ``claim_key``, also try to
+    take the accept claim. None when the request or the offer does not exist."""
+    row = (
+        await session.execute(
+            _ACCEPT_CHECK,
+            {"request_id": request_id, "mitra_id": mitra_id, "capacity": capacity, "claim_key": claim_key},
+        )
+    ).one_or_none()
+    return None if row is None else AcceptCheck(*row)
 
 
 async def active_mitra_ids(session: AsyncSession, mitra_ids: list[uuid.UUID]) -> list[uuid.UUID]:

@@ -167,6 +167,12 @@ class Presence:
         members = await self._vk.smembers(self._k.available)  # type: ignore[misc]
         return [_uuid(m) for m in members]
 
+    async def available_mitra_keys(self) -> list[str]:
+        """``online_mitras_below_capacity`` as the set's own strings (no UUID parsed per member):
+        a blast hands them to PostgreSQL as one array."""
+        members = await self._vk.smembers(self._k.available)  # type: ignore[misc]
+        return [str(m) for m in members]
+
     async def online_count(self) -> int:
         return int(await self._vk.scard(self._k.online))  # type: ignore[misc]
 
