@@ -4,7 +4,9 @@ Every path starts from a confirmed payment session; there is no other way to sea
 The request row is locked (``FOR UPDATE``) by whoever changes it — an accept, a reject,
 a cancel, the window's deadline — so exactly one of them decides its outcome. Every one of
 them locks in the same order, payment row → request row → mitra row, so they queue and
-never deadlock (a cancel starts from the payment, so everyone does).
+never deadlock (a cancel starts from the payment, so everyone does). The windows' deadline
+closes a whole batch at once, taking each payment and request lock ``SKIP LOCKED``: it never
+waits, so it cannot join a deadlock, and a busy row is left for the next poll.
 """
 
 from __future__ import annotations
