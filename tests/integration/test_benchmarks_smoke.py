@@ -54,7 +54,7 @@ def test_every_benchmark_completes_and_prints_its_table(tmp_path: Path) -> None:
         assert all(column in table for column in columns), title
     assert "races with exactly one winner: 3/3" in text
     assert "stored in PostgreSQL: 60 of 60 sent" in text
-    assert "stored in PostgreSQL: 40 of 40 sent" in text.split("P8 scale-out", 1)[1]
+    assert "stored in PostgreSQL: 80 of 80 sent" in text.split("P8 scale-out", 1)[1]
     assert "each fired once" in text and " yes" in text.split("P7 deadlines", 1)[1]
     for png in ("p3-blast.png", "p5-chat.png"):
         assert (charts / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
