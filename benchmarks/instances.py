@@ -5,7 +5,7 @@ The same workload runs twice: first with every socket and request on one ``curha
 the clients spread over both, as a round-robin proxy would spread them (each socket on A or
 B at random, seeded; HTTP requests alternate). Clients connect to each instance directly
 (``tests/e2e/test_reverse_proxy.py`` shows the same pair behind nginx). Two phases per run,
-each with its own CPU window:
+each with its own CPU window after an unmeasured warm-up through every instance:
 
 * chat: K chat sessions (both sides' sockets open) relaying ``--rate`` messages per second
   for ``--seconds``, round robin over chats, alternating sides; latency from ``chat.send``
