@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     bootstrap_operator_password: str | None = None
 
     sweeper_interval_seconds: float = 60.0
+    # PostgreSQL connections per use, so a burst in one cannot starve the others: requests
+    # (HTTP and socket commands) get ``db_pool_size`` + ``db_pool_overflow``; the deadline
+    # runner and the payment sweeper each have their own small pool.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_overflow: int = Field(default=10, ge=0)
+    db_deadline_pool_size: int = Field(default=4, ge=1)
+    db_sweeper_pool_size: int = Field(default=1, ge=1)
+    # A request waits at most this long for a connection, then answers 503 + Retry-After.
+    db_pool_timeout_seconds: float = Field(default=2.5, gt=0)
+    # Background work (deadlines, sweeps) may wait longer: nobody is waiting on an answer.
+    db_background_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     # Backstop poll for deadlines whose in-process timer lives on a dead instance.
     deadline_poll_interval_seconds: float = 0.5
     presence_ttl_seconds: int = 30

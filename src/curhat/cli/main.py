@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from curhat.config import MisconfiguredDeployment, Settings
-from curhat.embedded import EmbeddedServers
+from curhat.embedded import EmbeddedServers, EmbeddedUnavailable
 from curhat.observability import configure_logging, resolve_format
 from curhat.postgres import Database
 
@@ -29,7 +29,11 @@ def _prepare(settings: Settings) -> tuple[Settings, EmbeddedServers | None]:
     from curhat import migrate
     from curhat.runtime import resolve_urls
 
-    settings, embedded = resolve_urls(settings)
+    try:
+        settings, embedded = resolve_urls(settings)
+    except EmbeddedUnavailable as exc:
+        typer.echo(f"curhat: {exc}", err=True)
+        raise typer.Exit(2) from None
     assert settings.database_url
     try:
         migrate.upgrade(settings.database_url)

@@ -1,8 +1,9 @@
-"""One WebSocket from handshake to close: auth, origin, the reader loop and the writer task.
+"""One WebSocket from handshake to close: auth, origin, the reader loop, writes.
 
-The reader runs in the endpoint's own task and handles frames one at a time; the writer
-is a separate task draining the ``Connection`` queue, so a slow client fills only its own
-bounded queue (and is closed when it overflows) and never blocks the fan-out.
+The reader runs in the connection's own task and handles frames one at a time; frames for
+the client are written by the ``Connection`` (a short-lived task only while there is
+something to write), so a slow client fills only its own bounded buffer (and is closed when
+it overflows) and never blocks the fan-out.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from curhat.auth.tokens import Principal, TokenError, TokenSigner
@@ -165,21 +167,16 @@ class SocketServer:
             await refuse(ws, protocol.CLOSE_UNAVAILABLE, subprotocol)
             _log_refused(protocol.CLOSE_UNAVAILABLE, started)
             return
-        writer: asyncio.Task[None] | None = None
         peer_code: int | None = None
         try:
             await ws.accept(subprotocol=subprotocol)
             self._on_open()
-            writer = asyncio.create_task(_write(ws, conn), name=f"ws-writer-{conn.id}")
+            conn.attach(ws.send_text, _closer(ws))
             peer_code = await _read(ws, conn, principal, self._commands)
         finally:
             server_code = conn.close_code  # set when the server decided to close
             conn.close(1000)
-            if writer is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(writer, 5)
-                if not writer.done():
-                    writer.cancel()
+            await conn.flushed(5)
             await self._hub.close(conn)
             log_event(
                 socket_log,
@@ -191,6 +188,12 @@ class SocketServer:
                 by="server" if server_code else "client",
             )
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``/ws`` as a bare ASGI app: the public app hands sockets here before its middleware
+        and router (HTTP-only layers whose per-connection frames and objects would stay alive
+        as long as each idle socket does)."""
+        await self.serve(WebSocket(scope, receive, send))
+
 
 def _log_refused(code: int, started: float) -> None:
     log_event(
@@ -198,20 +201,13 @@ def _log_refused(code: int, started: float) -> None:
     )
 
 
-async def _write(ws: WebSocket, conn: Connection) -> None:
-    try:
-        while True:
-            frame = await conn.queue.get()
-            if frame is None:
-                break
-            await ws.send_text(frame)
-    except Exception:  # the peer went away mid-send; the reader sees the disconnect
-        log.debug("websocket writer stopped", exc_info=True)
-        return
-    code = conn.close_code or 1000
-    if ws.application_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(Exception):
-            await ws.close(code)
+def _closer(ws: WebSocket) -> Callable[[int], Awaitable[None]]:
+    async def close(code: int) -> None:
+        if ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await ws.close(code)
+
+    return close
 
 
 async def _read(
