@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -138,6 +138,13 @@ def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, /, 
 
 # A deadline firing later than this after it fell due is worth a WARNING (load, a stalled poll).
 LATE_DEADLINE_SECONDS = 1.0
+
+
+def note_deadline(kind: str, due: datetime) -> None:
+    """Called by a deadline batch with its most overdue row: a WARNING line when it is late."""
+    late = (datetime.now(UTC) - due).total_seconds()
+    if late > LATE_DEADLINE_SECONDS:
+        log_event(events_log, "deadline.late", logging.WARNING, kind=kind, late_s=round(late, 2), due_at=due)
 
 
 def resolve_format(setting: str, legacy_json: bool | None = None) -> LogFormat:

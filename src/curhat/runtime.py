@@ -17,7 +17,6 @@ from curhat.auth.ratelimit import LoginRateLimiter
 from curhat.auth.tokens import TokenSigner
 from curhat.auth.verified import VerifiedTokens
 from curhat.config import Settings
-from curhat.deadlines.lateness import ObservedDeadlineRunner
 from curhat.deadlines.runner import DeadlineRunner
 from curhat.embedded import EmbeddedServers
 from curhat.observability import Metrics
@@ -197,7 +196,7 @@ def build_runtime(settings: Settings) -> Runtime:
         metrics=metrics,
         transactions=transactions,
         presence=presence,
-        deadlines=ObservedDeadlineRunner(
+        deadlines=DeadlineRunner(
             transactions.using(deadline_db),
             deadline_db.sessionmaker,
             poll_interval=settings.deadline_poll_interval_seconds,

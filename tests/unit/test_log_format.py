@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from curhat.cli.serve import ready_message
 from curhat.config import Settings
-from curhat.deadlines.lateness import ObservedDeadlineRunner
-from curhat.deadlines.runner import DeadlineKind
 from curhat.models.enums import CauseTag, EndReason
 from curhat.observability import (
     JsonFormatter,
     TextFormatter,
     configure_logging,
     log_event,
+    note_deadline,
     request_id_from,
     request_id_var,
     resolve_format,
@@ -174,44 +172,13 @@ def test_log_event_puts_the_event_name_and_fields_on_the_record(caplog: pytest.L
     assert record.fields == {"event": "ws.closed", "role": "mitra", "code": 1012}
 
 
-class _Transactions:
-    """Just enough of ``Transactions`` for the runner: a session-less transaction."""
-
-    def on_deadlines(self, sink: object) -> None:
-        pass
-
-    @contextlib.asynccontextmanager
-    async def __call__(self) -> AsyncIterator[None]:
-        yield None
-
-
-async def test_a_batch_firing_more_than_a_second_late_is_one_warning(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    fired: list[list[uuid.UUID]] = []
-
-    async def due(session: object, horizon: datetime, limit: int) -> list[tuple[uuid.UUID, datetime]]:
-        return []
-
-    async def fire(session: object, ids: list[uuid.UUID]) -> int:
-        fired.append(ids)
-        return len(ids)
-
-    runner = ObservedDeadlineRunner(_Transactions(), None, poll_interval=60)  # type: ignore[arg-type]
-    runner.register(DeadlineKind("chat_end", due, fire))  # type: ignore[arg-type]
-    now = datetime.now(UTC)
-    on_time, late, later = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+def test_a_deadline_more_than_a_second_late_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="curhat"):
-        runner.schedule("chat_end", on_time, now)
-        await runner.settle()
-        runner.schedule("chat_end", late, now - timedelta(seconds=5))
-        runner.schedule("chat_end", later, now - timedelta(seconds=3))
-        await runner.settle()
-    assert fired == [[on_time], [late, later]]
+        note_deadline("chat_end", datetime.now(UTC))  # on time: nothing
+        note_deadline("chat_end", datetime.now(UTC) - timedelta(seconds=5))
     (record,) = caplog.records
     assert record.levelno == logging.WARNING and record.fields["event"] == "deadline.late"
-    assert record.fields["kind"] == "chat_end" and record.fields["rows"] == 2
-    assert record.fields["late_s"] >= 5
+    assert record.fields["kind"] == "chat_end" and record.fields["late_s"] >= 5
 
 
 def test_business_events_are_read_off_committed_events(caplog: pytest.LogCaptureFixture) -> None:
