@@ -300,8 +300,10 @@ ACK_SQL: dict[str, str] = {
                                           AND cause_tag = 'targeted_mitra_offline')""",
     "search_cancelled": """SELECT EXISTS (SELECT 1 FROM pairing_requests WHERE payment_session_id = :pid
                                           AND status = 'cancelled' AND cause_tag = 'customer_cancelled')""",
-    "fallback": """SELECT EXISTS (SELECT 1 FROM pairing_requests
-                                  WHERE payment_session_id = :pid AND request_type = 'returning')""",
+    # After a failed Curhat lagi (targeted_mitra_offline makes no request row): a blast now.
+    "fallback": """SELECT p.targeted_mitra_id IS NOT NULL AND EXISTS (
+                     SELECT 1 FROM pairing_requests r WHERE r.payment_session_id = p.id AND r.request_type = 'blast')
+                   FROM payment_sessions p WHERE p.id = :pid""",
     "accepted": """SELECT c.mitra_id = :mitra AND r.status = 'accepted' AND r.accepted_mitra_id = :mitra
                    FROM chat_sessions c JOIN pairing_requests r ON r.payment_session_id = c.payment_session_id
                    WHERE c.id = :chat AND r.id = :rid""",
@@ -324,6 +326,19 @@ ACK_SQL: dict[str, str] = {
                                    FROM extension_requests e JOIN payment_sessions p ON p.id = e.payment_session_id
                                    JOIN chat_sessions c ON c.id = e.chat_session_id WHERE e.id = :ext""",
     "operator_action": "SELECT operator_action = :action FROM pairing_failures WHERE id = :failure",
+}
+
+
+# What the database holds, shown beside an acknowledged answer it contradicts.
+ACK_SHOW: dict[str, str] = {
+    "ended": "SELECT status, end_reason, ended_at FROM chat_sessions WHERE id = :chat",
+    "accepted": "SELECT status, accepted_mitra_id, cause_tag FROM pairing_requests WHERE id = :rid",
+    "operator_action": "SELECT operator_action, actioned_at FROM pairing_failures WHERE id = :failure",
+    "extension_answered": "SELECT status, resolution, resolved_at FROM extension_requests WHERE id = :ext",
+    "approve_became_rejection": "SELECT status, resolution, resolved_at FROM extension_requests WHERE id = :ext",
+    "confirmed": "SELECT status FROM payment_sessions WHERE id = :pid",
+    "abandoned": "SELECT status FROM payment_sessions WHERE id = :pid",
+    "fallback": "SELECT status, targeted_mitra_id FROM payment_sessions WHERE id = :pid",
 }
 
 
@@ -1064,7 +1079,13 @@ class Chaos:
                     revived = what == "targeted_offline" and details["pid"] in fallbacks
                     if not revived and (row is None or not row[0]):
                         self.report.ack_failures[what] += 1
-                        self.report.violation(f"acknowledged {what} {details} does not match the database")
+                        stored = None
+                        if what in ACK_SHOW:
+                            stored = (await conn.execute(text(ACK_SHOW[what]), details)).first()
+                        self.report.violation(
+                            f"acknowledged {what} {details} does not match the database "
+                            f"(stored: {tuple(stored) if stored else None})"
+                        )
                 for name, query in CHECKS.items():
                     rows = (await conn.execute(text(query))).all()
                     self.report.invariants[name] = len(rows)
