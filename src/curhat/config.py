@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -34,6 +35,17 @@ class Settings(BaseSettings):
     bootstrap_operator_password: str | None = None
 
     sweeper_interval_seconds: float = 60.0
+    # PostgreSQL connections per use, so a burst in one cannot starve the others: requests
+    # (HTTP and socket commands) get ``db_pool_size`` + ``db_pool_overflow``; the deadline
+    # runner and the payment sweeper each have their own small pool.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_overflow: int = Field(default=10, ge=0)
+    db_deadline_pool_size: int = Field(default=4, ge=1)
+    db_sweeper_pool_size: int = Field(default=1, ge=1)
+    # A request waits at most this long for a connection, then answers 503 + Retry-After.
+    db_pool_timeout_seconds: float = Field(default=2.5, gt=0)
+    # Background work (deadlines, sweeps) may wait longer: nobody is waiting on an answer.
+    db_background_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     # Backstop poll for deadlines whose in-process timer lives on a dead instance.
     deadline_poll_interval_seconds: float = 0.5
     presence_ttl_seconds: int = 30
@@ -53,7 +65,13 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = Field(default=2, ge=1)
     password_hash_wait_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
-    log_json: bool = True
+    # auto: JSON lines when stderr is not a terminal (production, tests), one-line text on a TTY.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # Superseded by log_format; true still forces JSON.
+    log_json: bool | None = None
+    # On SIGTERM/SIGINT: /readyz answers 503 and new sockets are refused this long before the
+    # open sockets are closed with 1012, so a load balancer stops sending traffic first.
+    shutdown_drain_seconds: float = Field(default=3.0, ge=0)
     # Addresses (comma-separated IPs or networks, or "*") whose X-Forwarded-For/-Proto are
     # believed: the reverse proxy's. Anyone else's are ignored (the per-address login limit).
     forwarded_allow_ips: str = "127.0.0.1"

@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
+from curhat.errors import ServiceUnavailable
 from curhat.realtime.outbox import DueAt, Outbox, pending_events, take
 from curhat.realtime.protocol import Envelope
 
@@ -31,6 +32,9 @@ def _observed_pool(observe: PoolWaitObserver) -> type[AsyncAdaptedQueuePool]:
     """
 
     class ObservedPool(AsyncAdaptedQueuePool):
+        # SQLAlchemy names a pool's logger after its class: keep it SQLAlchemy's (quiet at INFO).
+        _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
+
         def _do_get(self) -> ConnectionPoolEntry:
             start = time.perf_counter()
             timed_out = False
@@ -45,22 +49,43 @@ def _observed_pool(observe: PoolWaitObserver) -> type[AsyncAdaptedQueuePool]:
     return ObservedPool
 
 
+class DatabaseBusy(ServiceUnavailable):
+    """Every pooled connection stayed busy for the pool's timeout (``CURHAT_DB_POOL_TIMEOUT_SECONDS``)."""
+
+    message = "Server sedang sibuk; coba lagi sebentar lagi."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers = {"Retry-After": "1"}
+
+
 Deliver = Callable[[Outbox], Awaitable[None]]
 DeadlineSink = Callable[[list[DueAt]], None]
 
 
 class Database:
+    """One engine and its bounded pool. A process has one per use (requests, deadlines,
+    sweeper; see ``runtime``), so a burst in one cannot take the others' connections."""
+
     def __init__(
-        self, url: str, *, pool_size: int = 10, on_pool_wait: PoolWaitObserver | None = None
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int | None = None,
+        pool_timeout: float = 30.0,
+        name: str = "curhat",
+        on_pool_wait: PoolWaitObserver | None = None,
     ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
             url,
             poolclass=_observed_pool(on_pool_wait or (lambda seconds, timed_out: None)),
             pool_size=pool_size,
-            max_overflow=pool_size * 2,
+            max_overflow=pool_size * 2 if max_overflow is None else max_overflow,
+            pool_timeout=pool_timeout,
             pool_recycle=1800,
-            connect_args={"server_settings": {"application_name": "curhat"}},
+            connect_args={"server_settings": {"application_name": name}},
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Counted for the "no PostgreSQL on the availability path" proof.
@@ -77,6 +102,11 @@ class Database:
             try:
                 yield session
                 await session.commit()
+            except PoolTimeout as exc:
+                # No connection within the pool's timeout: a short, answered 503, not a queue.
+                await session.rollback()
+                take(session)
+                raise DatabaseBusy() from exc
             except BaseException:
                 await session.rollback()
                 take(session)
@@ -98,11 +128,20 @@ class Transactions:
         self._deadline_sinks: list[DeadlineSink] = []
         self._taps: list[Callable[[list[Envelope]], None]] = []
 
+    def using(self, db: Database) -> Transactions:
+        """The same delivery (bus, deadline sinks, taps) over another pool: background work
+        gets its own bounded pool but its outbox goes where every other transaction's goes."""
+        other = Transactions(db, self._publish)
+        other._deadline_sinks = self._deadline_sinks
+        other._taps = self._taps
+        return other
+
     def on_deadlines(self, sink: DeadlineSink) -> None:
         self._deadline_sinks.append(sink)
 
     def tap(self, listener: Callable[[list[Envelope]], None]) -> Callable[[], None]:
-        """See every committed transaction's events as they are published (tests); returns an undo."""
+        """See every committed transaction's events as they are published (the business-event
+        log, tests); a listener must not raise. Returns an undo."""
         self._taps.append(listener)
         return lambda: self._taps.remove(listener)
 
@@ -134,4 +173,4 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, not after.
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
 
-__all__ = ["Database", "SessionDep", "Transactions", "get_db_session", "pending_events"]
+__all__ = ["Database", "DatabaseBusy", "SessionDep", "Transactions", "get_db_session", "pending_events"]

@@ -29,6 +29,7 @@ from curhat.realtime.availability_push import AvailabilityPusher
 from curhat.realtime.bus import EventBus
 from curhat.realtime.commands import CommandRegistry
 from curhat.realtime.connection import SocketServer, own_origins
+from curhat.realtime.eventlog import log_business_events
 from curhat.realtime.hub import Hub
 from curhat.realtime.protocol import Envelope
 from curhat.valkey import Keys, create_client
@@ -57,11 +58,20 @@ class Runtime:
     # Client → server WebSocket commands: each domain's register() adds its own.
     ws_commands: CommandRegistry
     sockets: SocketServer
+    # Shutting down: /readyz answers 503 so load balancers stop routing here.
+    draining: bool = False
+    # The deadline runner's and the sweeper's own pools (closed with the runtime).
+    background_dbs: list[Database] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session that commits on success; its outbox is delivered after commit."""
         return self.transactions()
+
+    def start_draining(self) -> None:
+        """The first step of a graceful shutdown: out of rotation, no new sockets."""
+        self.draining = True
+        self.sockets.stop_accepting()
 
     async def publish(self, events: list[Envelope]) -> None:
         await self.bus.publish(events)
@@ -87,7 +97,8 @@ class Runtime:
                 log.error("background task %s did not stop", task.get_name())
         self._tasks.clear()
         await self.valkey.aclose()
-        await self.db.dispose()
+        for db in (self.db, *self.background_dbs):
+            await db.dispose()
         self.passwords.close()
 
 
@@ -108,12 +119,32 @@ def resolve_urls(settings: Settings) -> tuple[Settings, EmbeddedServers | None]:
 def build_runtime(settings: Settings) -> Runtime:
     assert settings.database_url and settings.valkey_url
     metrics = Metrics()
-    db = Database(settings.database_url, on_pool_wait=metrics.observe_pool_wait)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        on_pool_wait=metrics.observe_pool_wait,
+    )
+
+    def background_db(name: str, size: int) -> Database:
+        return Database(
+            settings.database_url or "",
+            pool_size=size,
+            max_overflow=0,
+            pool_timeout=settings.db_background_pool_timeout_seconds,
+            name=f"curhat-{name}",
+            on_pool_wait=metrics.observe_pool_wait,
+        )
+
+    deadline_db = background_db("deadlines", settings.db_deadline_pool_size)
+    sweeper_db = background_db("sweeper", settings.db_sweeper_pool_size)
     valkey = create_client(settings.valkey_url)
     keys = Keys(settings.valkey_prefix)
     hub = Hub()
     bus = EventBus(valkey, keys.events_channel_prefix, hub)
     transactions = Transactions(db, bus.publish)
+    transactions.tap(log_business_events)
     config = ConfigService(db.sessionmaker, valkey, keys.config_channel)
 
     def push_availability(available: bool, count: int) -> None:
@@ -166,11 +197,14 @@ def build_runtime(settings: Settings) -> Runtime:
         transactions=transactions,
         presence=presence,
         deadlines=DeadlineRunner(
-            transactions, db.sessionmaker, poll_interval=settings.deadline_poll_interval_seconds
+            transactions.using(deadline_db),
+            deadline_db.sessionmaker,
+            poll_interval=settings.deadline_poll_interval_seconds,
         ),
-        sweeper=PaymentSweeper(transactions, interval=settings.sweeper_interval_seconds),
+        sweeper=PaymentSweeper(transactions.using(sweeper_db), interval=settings.sweeper_interval_seconds),
         ws_commands=ws_commands,
         sockets=sockets,
+        background_dbs=[deadline_db, sweeper_db],
     )
 
 

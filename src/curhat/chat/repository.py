@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.kit.sql import any_of
 from curhat.models import ChatMessage, ChatSession, ExtensionRequest, Mitra, User
 from curhat.models.enums import SenderRole
 
@@ -104,33 +105,86 @@ async def end_if_active(
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def insert_message(
+@dataclass(frozen=True)
+class StoredMessage:
+    id: uuid.UUID
+    sender_role: SenderRole
+    body: str
+    created_at: datetime
+    client_msg_id: str | None
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """``chat_found`` False: no such chat of this sender. ``live`` False: the chat has ended.
+    ``message`` None with a live chat: a resend (the client_msg_id is stored already)."""
+
+    chat_found: bool
+    customer_id: uuid.UUID | None = None
+    mitra_id: uuid.UUID | None = None
+    live: bool = False
+    message: StoredMessage | None = None
+
+
+# A message is one statement: the chat is checked (the sender is its customer or its mitra
+# by role, it is active and not past its end) and the message stored only if it is, and the
+# answer says which. Compiled once (a constant text), no ORM object on either side.
+_SEND = text(
+    """
+    WITH chat AS (
+        SELECT id, customer_id, mitra_id, status = 'active' AND ends_at > now() AS live
+        FROM chat_sessions
+        WHERE id = :chat_id
+          AND CASE WHEN :role = 'customer' THEN customer_id ELSE mitra_id END = :sender_id
+    ), stored AS (
+        INSERT INTO chat_messages (id, chat_session_id, sender_role, body, client_msg_id)
+        SELECT :message_id, chat.id, :role, :body, :client_msg_id FROM chat WHERE chat.live
+        ON CONFLICT (chat_session_id, sender_role, client_msg_id) WHERE client_msg_id IS NOT NULL
+        DO NOTHING
+        RETURNING id, created_at
+    )
+    SELECT chat.customer_id, chat.mitra_id, chat.live, stored.id, stored.created_at
+    FROM chat LEFT JOIN stored ON true
+    """
+)
+
+
+async def store_message_if_live(
     session: AsyncSession,
     chat_id: uuid.UUID,
     sender_role: SenderRole,
+    sender_id: uuid.UUID,
     body: str,
     client_msg_id: str | None,
-) -> tuple[ChatMessage, bool]:
-    """(message, created): a resend with the same client_msg_id returns the stored one."""
-    stmt = (
-        insert(ChatMessage)
-        .values(
-            id=uuid.uuid4(),
-            chat_session_id=chat_id,
-            sender_role=sender_role,
-            body=body,
-            client_msg_id=client_msg_id,
+) -> SendOutcome:
+    """Store a message in a chat the sender belongs to and that is live, in one statement."""
+    row = (
+        await session.execute(
+            _SEND,
+            {
+                "chat_id": chat_id,
+                "role": str(sender_role),
+                "sender_id": sender_id,
+                "message_id": uuid.uuid4(),
+                "body": body,
+                "client_msg_id": client_msg_id,
+            },
         )
-        .on_conflict_do_nothing(
-            index_elements=[ChatMessage.chat_session_id, ChatMessage.sender_role, ChatMessage.client_msg_id],
-            index_where=ChatMessage.client_msg_id.is_not(None),
-        )
-        .returning(ChatMessage)
-    )
-    created = (await session.scalars(stmt)).one_or_none()
-    if created is not None:
-        return created, True
-    existing = (
+    ).one_or_none()
+    if row is None:
+        return SendOutcome(chat_found=False)
+    customer_id, mitra_id, live, message_id, created_at = row
+    message = None
+    if message_id is not None:
+        message = StoredMessage(message_id, sender_role, body, created_at, client_msg_id)
+    return SendOutcome(True, customer_id, mitra_id, live, message)
+
+
+async def stored_message(
+    session: AsyncSession, chat_id: uuid.UUID, sender_role: SenderRole, client_msg_id: str
+) -> StoredMessage:
+    """The message a resend with this client_msg_id refers to."""
+    m = (
         await session.scalars(
             select(ChatMessage).where(
                 ChatMessage.chat_session_id == chat_id,
@@ -139,7 +193,7 @@ async def insert_message(
             )
         )
     ).one()
-    return existing, False
+    return StoredMessage(m.id, m.sender_role, m.body, m.created_at, m.client_msg_id)
 
 
 async def list_messages(
@@ -157,46 +211,6 @@ async def list_messages(
 async def pending_extension(session: AsyncSession, chat_id: uuid.UUID) -> ExtensionRequest | None:
     stmt = select(ExtensionRequest).where(
         ExtensionRequest.chat_session_id == chat_id, ExtensionRequest.status == "pending"
-    )
-    return (await session.scalars(stmt)).one_or_none()
-
-
-async def due_to_end(session: AsyncSession, limit: int) -> list[uuid.UUID]:
-    stmt = (
-        select(ChatSession.id)
-        .where(ChatSession.status == "active", ChatSession.ends_at <= func.now())
-        .order_by(ChatSession.ends_at)
-        .limit(limit)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def due_for_warning(session: AsyncSession, warning_seconds: int, limit: int) -> list[uuid.UUID]:
-    stmt = (
-        select(ChatSession.id)
-        .where(
-            ChatSession.status == "active",
-            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
-            ChatSession.ends_at - func.make_interval(0, 0, 0, 0, 0, 0, warning_seconds) <= func.now(),
-            ChatSession.ends_at > func.now(),
-        )
-        .order_by(ChatSession.ends_at)
-        .limit(limit)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def mark_warned(session: AsyncSession, chat_id: uuid.UUID, warning_seconds: int) -> ChatSession | None:
-    stmt = (
-        update(ChatSession)
-        .where(
-            ChatSession.id == chat_id,
-            ChatSession.status == "active",
-            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
-            ChatSession.ends_at - func.make_interval(0, 0, 0, 0, 0, 0, warning_seconds) <= func.now(),
-        )
-        .values(warned_for=ChatSession.ends_at)
-        .returning(ChatSession)
     )
     return (await session.scalars(stmt)).one_or_none()
 
@@ -229,3 +243,86 @@ async def advance_read_marker(
         chat.mitra_read_up_to, chat.mitra_read_at = msg.id, now
     await session.flush()
     return now
+
+
+# -- the chat deadlines, set-based (the deadline runner fires due rows in batches) -----------
+
+
+async def due_ends(session: AsyncSession, horizon: datetime, limit: int) -> list[tuple[uuid.UUID, datetime]]:
+    stmt = (
+        select(ChatSession.id, ChatSession.ends_at)
+        .where(ChatSession.status == "active", ChatSession.ends_at <= horizon)
+        .order_by(ChatSession.ends_at)
+        .limit(limit)
+    )
+    return [(row_id, when) for row_id, when in (await session.execute(stmt)).all()]
+
+
+def _warning_at(warning_seconds: int) -> ColumnElement[datetime]:
+    return ChatSession.ends_at - func.make_interval(0, 0, 0, 0, 0, 0, warning_seconds)
+
+
+async def due_warnings(
+    session: AsyncSession, warning_seconds: int, horizon: datetime, limit: int
+) -> list[tuple[uuid.UUID, datetime]]:
+    warn_at = _warning_at(warning_seconds)
+    stmt = (
+        select(ChatSession.id, warn_at)
+        .where(
+            ChatSession.status == "active",
+            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
+            warn_at <= horizon,
+            ChatSession.ends_at > func.now(),
+        )
+        .order_by(ChatSession.ends_at)
+        .limit(limit)
+    )
+    return [(row_id, when) for row_id, when in (await session.execute(stmt)).all()]
+
+
+async def end_due(
+    session: AsyncSession, ids: list[uuid.UUID], reason: str
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """active → ended for each chat of ``ids`` still active and past ends_at; a chat someone
+    holds (an extension being approved, a read marker) is skipped, not waited for.
+    (id, customer, mitra) of those ended."""
+    due = (
+        select(ChatSession.id)
+        .where(any_of(ChatSession.id, ids), ChatSession.status == "active", ChatSession.ends_at <= func.now())
+        .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    stmt = (
+        update(ChatSession)
+        .where(ChatSession.id == due.c.id)
+        .values(status="ended", ended_at=func.now(), end_reason=reason)
+        .returning(ChatSession.id, ChatSession.customer_id, ChatSession.mitra_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [(c, cu, m) for c, cu, m in (await session.execute(stmt)).all()]
+
+
+async def warn_due(
+    session: AsyncSession, ids: list[uuid.UUID], warning_seconds: int
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, datetime]]:
+    """Mark the warning sent for each chat of ``ids`` whose warning is due and not yet sent
+    for its current ends_at (busy rows skipped). (id, customer, mitra, ends_at) of those marked."""
+    due = (
+        select(ChatSession.id)
+        .where(
+            any_of(ChatSession.id, ids),
+            ChatSession.status == "active",
+            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
+            _warning_at(warning_seconds) <= func.now(),
+        )
+        .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    stmt = (
+        update(ChatSession)
+        .where(ChatSession.id == due.c.id)
+        .values(warned_for=ChatSession.ends_at)
+        .returning(ChatSession.id, ChatSession.customer_id, ChatSession.mitra_id, ChatSession.ends_at)
+        .execution_options(synchronize_session=False)
+    )
+    return [(c, cu, m, e) for c, cu, m, e in (await session.execute(stmt)).all()]

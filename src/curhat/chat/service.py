@@ -47,7 +47,7 @@ def _other_side(chat: ChatSession, role: str) -> protocol.Recipient:
     return protocol.mitra(chat.mitra_id) if role == "customer" else protocol.customer(chat.customer_id)
 
 
-def message_event(chat_id: uuid.UUID, msg: ChatMessage) -> events.ChatMessageEvent:
+def message_event(chat_id: uuid.UUID, msg: ChatMessage | repository.StoredMessage) -> events.ChatMessageEvent:
     return events.ChatMessageEvent(
         chat_session_id=chat_id,
         message=events.MessageBody(
@@ -115,15 +115,28 @@ def _is_live(chat: ChatSession) -> bool:
 
 async def send_message(
     session: AsyncSession, principal: Principal, chat_id: uuid.UUID, body: str, client_msg_id: str | None
-) -> ChatMessage:
-    chat = await get_for(session, principal, chat_id)
-    if not _is_live(chat):
-        raise ChatSessionEnded()
-    msg, created = await repository.insert_message(
-        session, chat.id, SenderRole(principal.role), body, client_msg_id
+) -> repository.StoredMessage:
+    role = SenderRole(principal.role)
+    outcome = await repository.store_message_if_live(
+        session, chat_id, role, principal.id, body, client_msg_id
     )
-    recipients = _both(chat) if created else (protocol.Recipient(principal.role, principal.id),)
-    emit(session, message_event(chat.id, msg), to=recipients)
+    if not outcome.chat_found:
+        raise ChatSessionNotFound()
+    if not outcome.live:
+        raise ChatSessionEnded()
+    assert outcome.customer_id is not None and outcome.mitra_id is not None
+    msg = outcome.message
+    if msg is not None:
+        recipients: tuple[protocol.Recipient, ...] = (
+            protocol.customer(outcome.customer_id),
+            protocol.mitra(outcome.mitra_id),
+        )
+    else:
+        # A resend: the sender gets the stored message back; the other side was told already.
+        assert client_msg_id is not None
+        msg = await repository.stored_message(session, chat_id, role, client_msg_id)
+        recipients = (protocol.Recipient(principal.role, principal.id),)
+    emit(session, message_event(chat_id, msg), to=recipients)
     return msg
 
 
@@ -184,22 +197,40 @@ async def end_chat_session(
     return ended
 
 
-async def fire_chat_end(session: AsyncSession, presence: Presence, chat_id: uuid.UUID) -> None:
-    ended = await repository.end_if_active(session, chat_id, EndReason.TIME_UP, only_if_due=True)
-    if ended is not None:
-        await _close(session, presence, ended)
+async def fire_chat_ends(session: AsyncSession, presence: Presence, ids: list[uuid.UUID]) -> int:
+    """Every chat of ``ids`` still active and past ends_at ends (time_up) in one statement; both
+    sides are told, and each mitra's counter is resynced once after commit."""
+    ended = await repository.end_due(session, ids, EndReason.TIME_UP)
+    for chat_id, customer_id, mitra_id in ended:
+        emit(
+            session,
+            events.ChatSessionEnded(chat_session_id=chat_id, end_reason=EndReason.TIME_UP),
+            to=(protocol.customer(customer_id), protocol.mitra(mitra_id)),
+        )
+    mitras = list(dict.fromkeys(m for _, _, m in ended))
+    if mitras:
+
+        async def resync() -> None:
+            await presence.resync_active_counts(mitras)
+
+        after_commit(session, resync)
+    return len(ended)
 
 
-async def fire_chat_warning(session: AsyncSession, warning_seconds: int, chat_id: uuid.UUID) -> None:
-    chat = await repository.mark_warned(session, chat_id, warning_seconds)
-    if chat is None:
-        return
-    seconds_left = max(0, int((chat.ends_at - datetime.now(UTC)).total_seconds()))
-    emit(
-        session,
-        events.ChatSessionEnding(chat_session_id=chat.id, ends_at=chat.ends_at, seconds_left=seconds_left),
-        to=_both(chat),
-    )
+async def fire_chat_warnings(session: AsyncSession, warning_seconds: int, ids: list[uuid.UUID]) -> int:
+    now = datetime.now(UTC)
+    warned = await repository.warn_due(session, ids, warning_seconds)
+    for chat_id, customer_id, mitra_id, ends_at in warned:
+        emit(
+            session,
+            events.ChatSessionEnding(
+                chat_session_id=chat_id,
+                ends_at=ends_at,
+                seconds_left=max(0, int((ends_at - now).total_seconds())),
+            ),
+            to=(protocol.customer(customer_id), protocol.mitra(mitra_id)),
+        )
+    return len(warned)
 
 
 def register(
@@ -211,19 +242,21 @@ def register(
 ) -> None:
     """Wire the chat deadlines and the ``chat.*`` socket commands into this process."""
 
-    async def warning_due(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    async def warning_due(
+        session: AsyncSession, horizon: datetime, limit: int
+    ) -> list[tuple[uuid.UUID, datetime]]:
         warning = (await config.get()).chat_end_warning_seconds
         if warning <= 0:
             return []
-        return await repository.due_for_warning(session, warning, limit)
+        return await repository.due_warnings(session, warning, horizon, limit)
 
-    async def end(session: AsyncSession, chat_id: uuid.UUID) -> None:
-        await fire_chat_end(session, presence, chat_id)
+    async def end(session: AsyncSession, ids: list[uuid.UUID]) -> int:
+        return await fire_chat_ends(session, presence, ids)
 
-    async def warn(session: AsyncSession, chat_id: uuid.UUID) -> None:
-        await fire_chat_warning(session, (await config.get()).chat_end_warning_seconds, chat_id)
+    async def warn(session: AsyncSession, ids: list[uuid.UUID]) -> int:
+        return await fire_chat_warnings(session, (await config.get()).chat_end_warning_seconds, ids)
 
-    deadlines.register(DeadlineKind(CHAT_END, repository.due_to_end, end))
+    deadlines.register(DeadlineKind(CHAT_END, repository.due_ends, end))
     deadlines.register(DeadlineKind(CHAT_WARNING, warning_due, warn))
 
     async def on_send(principal: Principal, frame: events.ChatSend) -> None:

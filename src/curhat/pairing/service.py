@@ -21,6 +21,7 @@ from curhat.chat import repository as chat_repository
 from curhat.chat import service as chat_service
 from curhat.deadlines.runner import DeadlineKind, DeadlineRunner
 from curhat.errors import Conflict, NotFound
+from curhat.kit.locks import lock_key
 from curhat.mitras.errors import MitraNotFound
 from curhat.models import PairingRequest, PaymentSession
 from curhat.models.enums import (
@@ -134,8 +135,8 @@ async def _open_blast(
         # Capped at the payment's expiry: an offer accepted after it could not be paid for.
         expires_at=min(now + timedelta(seconds=config.pairing_blast_timeout_seconds), payment.expires_at),
     )
-    candidates = await repository.active_mitra_ids(session, await presence.online_mitras_below_capacity())
-    offered = await repository.add_offers(session, req.id, candidates)
+    # The available set read once, as text; offered to the active ones in one statement.
+    offered = await repository.offer_to_active_mitras(session, req.id, await presence.available_mitra_keys())
     if offered:
         name = await repository.customer_name(session, payment.customer_id)
         # One envelope for every mitra: serialised once, published once.
@@ -292,6 +293,7 @@ async def respond_to_pairing_request(
     request_id: uuid.UUID,
     action: OfferAction,
 ) -> Accepted | None:
+    await _check_before_locking(session, config, mitra_id, request_id, claim=action == OfferAction.ACCEPT)
     req = await _lock_request(session, request_id)
     offer = await repository.get_offer(session, req.id, mitra_id) if req else None
     if req is None or offer is None:
@@ -308,6 +310,39 @@ async def respond_to_pairing_request(
             return await _accept(session, config, presence, req, mitra_id)
         case _:
             assert_never(action)
+
+
+async def _check_before_locking(
+    session: AsyncSession, config: ConfigSnapshot, mitra_id: uuid.UUID, request_id: uuid.UUID, *, claim: bool
+) -> None:
+    """Answer what an unlocked read can already tell, before queueing for any row lock.
+
+    In a race of many accepts only the one holding the request's claim goes on to lock rows;
+    the others learn ``already_taken`` from this one statement instead of each holding a
+    pooled connection while it waits for a lock it cannot win. The claim never waits, and
+    whoever holds it still takes payment → request → mitra in the documented order.
+    """
+    check = await repository.check_before_accept(
+        session,
+        request_id,
+        mitra_id,
+        capacity=config.max_customers_per_mitra,
+        claim_key=lock_key("accept", str(request_id)) if claim else None,
+    )
+    if check is None:
+        raise PairingRequestNotFound()
+    if check.status == RequestStatus.ACCEPTED:
+        raise AlreadyTaken() if check.accepted_mitra_id != mitra_id else RequestClosed()
+    if check.status != RequestStatus.OPEN or check.expired or check.responded:
+        raise RequestClosed()
+    if not claim:
+        return
+    if not check.mitra_active:
+        raise PairingRequestNotFound()
+    if check.active_chats >= config.max_customers_per_mitra:
+        raise AtCapacity()
+    if not check.claimed:
+        raise AlreadyTaken()
 
 
 async def _reject(
@@ -410,19 +445,49 @@ async def fallback_to_general_blast(
     return await _open_blast(session, config, presence, payment)
 
 
-async def fire_request_window(session: AsyncSession, presence: Presence, request_id: uuid.UUID) -> None:
-    req = await repository.get_request(session, request_id)
-    if req is None or req.status != RequestStatus.OPEN or req.expires_at > datetime.now(UTC):
-        return
-    req = await _lock_request(session, request_id, skip_locked=True)
-    if req is None or req.status != RequestStatus.OPEN or req.expires_at > datetime.now(UTC):
-        return
-    cause = (
-        CauseTag.TARGETED_MITRA_TIMEOUT
-        if req.request_type == RequestType.RETURNING
-        else CauseTag.NO_MITRA_AVAILABLE
-    )
-    await _fail_request(session, presence, req, cause, closed_reason=RequestClosedReason.EXPIRED)
+async def fire_request_windows(session: AsyncSession, presence: Presence, ids: list[uuid.UUID]) -> int:
+    """The windows of ``ids`` that are still open and due fail, in three statements for the whole
+    set: the requests closed (each with its payment locked; busy ones skipped, the next poll
+    retries them), the payments failed with one failure row each, the unanswered offers read;
+    then the same events the per-request path sends. Returns how many closed."""
+    now = datetime.now(UTC)
+    closed = await repository.fail_due_windows(session, ids, now)
+    if not closed:
+        return 0
+    await payments.fail_payment_sessions(session, {w.payment_session_id: w.cause_tag for w in closed})
+    pending = await repository.pending_offers_of(session, [w.id for w in closed])
+    available = presence.availability()[0]
+    for w in closed:
+        if mitras := pending.get(w.id):
+            emit(
+                session,
+                events.PairingRequestClosed(pairing_request_id=w.id, reason=RequestClosedReason.EXPIRED),
+                to=(protocol.mitra(m) for m in mitras),
+            )
+        fallback_offered = w.request_type == RequestType.RETURNING and available
+        to_customer = [protocol.customer(w.customer_id)]
+        emit(
+            session,
+            events.PairingFailed(
+                payment_session_id=w.payment_session_id,
+                pairing_request_id=w.id,
+                cause_tag=w.cause_tag,
+                fallback_offered=fallback_offered,
+            ),
+            to=to_customer,
+        )
+        if w.cause_tag == CauseTag.TARGETED_MITRA_TIMEOUT:
+            emit(
+                session,
+                events.ReturningChatTimeout(
+                    payment_session_id=w.payment_session_id,
+                    pairing_request_id=w.id,
+                    mitra_id=w.targeted_mitra_id,
+                    fallback_offered=fallback_offered,
+                ),
+                to=to_customer,
+            )
+    return len(closed)
 
 
 async def offer_open_blasts(transactions: Transactions, mitra_id: uuid.UUID) -> None:
@@ -445,10 +510,10 @@ async def offer_open_blasts(transactions: Transactions, mitra_id: uuid.UUID) -> 
 def register(deadlines: DeadlineRunner, presence: Presence, transactions: Transactions) -> None:
     """Wire pairing's deadline and its late-joiner hook into this process."""
 
-    async def fire(session: AsyncSession, request_id: uuid.UUID) -> None:
-        await fire_request_window(session, presence, request_id)
+    async def fire(session: AsyncSession, ids: list[uuid.UUID]) -> int:
+        return await fire_request_windows(session, presence, ids)
 
-    deadlines.register(DeadlineKind(REQUEST_WINDOW, repository.due_requests, fire))
+    deadlines.register(DeadlineKind(REQUEST_WINDOW, repository.due_windows, fire))
 
     async def on_available(mitra_id: uuid.UUID) -> None:
         await offer_open_blasts(transactions, mitra_id)

@@ -167,6 +167,12 @@ class Presence:
         members = await self._vk.smembers(self._k.available)  # type: ignore[misc]
         return [_uuid(m) for m in members]
 
+    async def available_mitra_keys(self) -> list[str]:
+        """``online_mitras_below_capacity`` as the set's own strings (no UUID parsed per member):
+        a blast hands them to PostgreSQL as one array."""
+        members = await self._vk.smembers(self._k.available)  # type: ignore[misc]
+        return [str(m) for m in members]
+
     async def online_count(self) -> int:
         return int(await self._vk.scard(self._k.online))  # type: ignore[misc]
 
@@ -246,6 +252,11 @@ class Presence:
     async def resync_active_count(self, mitra_id: uuid.UUID) -> None:
         """After a commit that started or ended a chat: the counter is set from PostgreSQL."""
         await self.set_active_count(mitra_id, await self._active_sessions.for_mitra(mitra_id))
+
+    async def resync_active_counts(self, mitra_ids: list[uuid.UUID]) -> None:
+        """``resync_active_count`` for many mitras (a batch of chats ended): one query."""
+        for mitra_id, count in (await self._active_sessions.for_mitras(mitra_ids)).items():
+            await self.set_active_count(mitra_id, count)
 
     async def rebuild_counters(self) -> None:
         """Replace every counter with ``chat_sessions`` counts (start-up, or Valkey lost them)."""
