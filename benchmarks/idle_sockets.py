@@ -8,16 +8,29 @@ The machine's open-file limit bounds N (both ends of every socket are on this ma
 
     .venv/bin/python benchmarks/idle_sockets.py             # N = 15 000 (one size per server: freed memory is reused)
     .venv/bin/python benchmarks/idle_sockets.py --smoke
+    .venv/bin/python benchmarks/idle_sockets.py --trace --sizes 2000   # where the memory goes
+
+``--trace`` runs a second server under tracemalloc (``benchmarks/traced_serve.py``) and prints
+the allocation sites that grew between a snapshot before and one after the N sockets opened,
+in bytes per socket (traced sizes: Python objects only, not libuv's or the kernel's buffers).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
+import sys
+import tempfile
+import time
+import tracemalloc
 import uuid
+from pathlib import Path
 from typing import Any
 
 from harness import (
+    ROOT,
     BareServer,
     Progress,
     Server,
@@ -73,8 +86,76 @@ async def measure(
     return len(sockets), (after - before) / len(sockets), answered * 100 // len(sample)
 
 
+async def snapshot(server: Server, prefix: str, k: int) -> tracemalloc.Snapshot:
+    os.kill(server.pid, signal.SIGUSR1)
+    done = Path(f"{prefix}.{k}.done")
+    deadline = time.monotonic() + 300
+    while not await asyncio.to_thread(done.exists):
+        if time.monotonic() > deadline:
+            raise TimeoutError("no tracemalloc snapshot from the server")
+        await asyncio.sleep(0.2)
+    return tracemalloc.Snapshot.load(f"{prefix}.{k}")
+
+
+def short(filename: str) -> str:
+    for marker in ("/site-packages/", "/src/", "/lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+async def trace(args: argparse.Namespace, server: Server, signer: TokenSigner) -> None:
+    """Allocation sites that grew with N idle sockets, per socket, on a tracemalloc'd server."""
+    prefix = str(Path(tempfile.mkdtemp(prefix="curhat-p6-")) / "snap")
+    traced = Server(server.settings, python_args=[str(ROOT / "benchmarks" / "traced_serve.py"), prefix])
+    traced.start()
+    try:
+        n = args.sizes[0]
+        urls = [f"{traced.ws_url}?token={signer.issue(uuid.uuid4(), 'customer')}" for _ in range(n + 1)]
+        warm = await Ws.open(urls[0])
+        await warm.send({"type": "ping"})
+        await warm.wait("pong", timeout=30)
+        await asyncio.sleep(1)
+        before = await snapshot(traced, prefix, 0)
+        sockets = await open_urls(urls[1:], None)
+        await asyncio.sleep(2)
+        after = await snapshot(traced, prefix, 1)
+        await close_many([*sockets, warm])
+    finally:
+        traced.stop()
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen *>")]
+    diff = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "traceback")
+    total = sum(d.size_diff for d in diff)
+    by_line: dict[str, float] = {}
+    for stat in diff:
+        frame = stat.traceback[-1]  # the allocating line (tracebacks are oldest first)
+        key = f"{short(frame.filename)}:{frame.lineno}"
+        by_line[key] = by_line.get(key, 0) + stat.size_diff / n
+    ours: dict[str, float] = {}
+    for stat in diff:
+        # The innermost frame in our own code: which of our lines caused the allocation.
+        mine = [f for f in stat.traceback if "/curhat/" in f.filename]
+        key = f"{short(mine[-1].filename)}:{mine[-1].lineno}" if mine else "(no curhat frame)"
+        ours[key] = ours.get(key, 0) + stat.size_diff / n
+    rows = [[site, size] for site, size in sorted(by_line.items(), key=lambda kv: -kv[1])[: args.top]]
+    print_table(
+        f"P6 idle WebSockets: traced allocation sites, N={n}",
+        ["allocating line", "B/socket"],
+        rows,
+        [f"all traced Python allocations: {total / n:.0f} B per socket"],
+    )
+    rows = [[site, size] for site, size in sorted(ours.items(), key=lambda kv: -kv[1])[: args.top]]
+    print_table(
+        f"P6 idle WebSockets: by the innermost curhat frame, N={n}", ["curhat line", "B/socket"], rows
+    )
+    sys.stdout.flush()
+
+
 async def run(args: argparse.Namespace, server: Server) -> None:
     assert server.settings.jwt_secret
+    if args.trace:
+        await trace(args, server, TokenSigner(server.settings.jwt_secret, server.settings.jwt_ttl_seconds))
+        return
     signer = TokenSigner(server.settings.jwt_secret, server.settings.jwt_ttl_seconds)
     load_start = loadavg()
     limit = raise_fd_limit()
@@ -108,6 +189,8 @@ async def run(args: argparse.Namespace, server: Server) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[15000])
+    p.add_argument("--trace", action="store_true", help="allocation sites per socket (tracemalloc), no RSS")
+    p.add_argument("--top", type=int, default=25, help="--trace: how many sites to print")
 
 
 SMOKE = {"sizes": [200]}

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import Receive, Scope, Send
 from valkey.exceptions import ConnectionError as ValkeyConnectionError
 from valkey.exceptions import TimeoutError as ValkeyTimeout
 
@@ -23,6 +24,7 @@ from curhat.kit.openapi import error_schema
 from curhat.observability import RequestMiddleware
 from curhat.realtime import asyncapi
 from curhat.realtime import endpoints as realtime_endpoints
+from curhat.realtime.connection import SocketServer
 from curhat.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -101,8 +103,8 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def _base_app(runtime: Runtime, title: str, listener: str) -> FastAPI:
-    app = FastAPI(
+def _base_app(runtime: Runtime, title: str, listener: str, *, cls: type[FastAPI] = FastAPI) -> FastAPI:
+    app = cls(
         title=title,
         version="0.1.0",
         description=api.DESCRIPTIONS[listener],
@@ -140,8 +142,27 @@ def _base_app(runtime: Runtime, title: str, listener: str) -> FastAPI:
     return app
 
 
+class _PublicApp(FastAPI):
+    """Hands ``/ws`` to the socket server before the middleware stack and the router.
+
+    Those layers act on HTTP only, yet on a WebSocket each would keep its coroutine frame
+    (and FastAPI its per-request exit stacks) alive for the socket's whole life: ~10 KiB per
+    idle socket (P6, docs/benchmarks.md). The route stays registered for the route table.
+    """
+
+    sockets: SocketServer | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.sockets is not None and scope["type"] == "websocket" and scope["path"] == "/ws":
+            await self.sockets(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_public_app(runtime: Runtime) -> FastAPI:
-    app = _base_app(runtime, "Curhat public API", "public")
+    app = _base_app(runtime, "Curhat public API", "public", cls=_PublicApp)
+    assert isinstance(app, _PublicApp)
+    app.sockets = runtime.sockets
     for router in api.public_routers():
         app.include_router(router)
     app.include_router(realtime_endpoints.router_for(runtime.sockets))

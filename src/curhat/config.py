@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -64,7 +65,13 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = Field(default=2, ge=1)
     password_hash_wait_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
-    log_json: bool = True
+    # auto: JSON lines when stderr is not a terminal (production, tests), one-line text on a TTY.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # Superseded by log_format; true still forces JSON.
+    log_json: bool | None = None
+    # On SIGTERM/SIGINT: /readyz answers 503 and new sockets are refused this long before the
+    # open sockets are closed with 1012, so a load balancer stops sending traffic first.
+    shutdown_drain_seconds: float = Field(default=3.0, ge=0)
     # Addresses (comma-separated IPs or networks, or "*") whose X-Forwarded-For/-Proto are
     # believed: the reverse proxy's. Anyone else's are ignored (the per-address login limit).
     forwarded_allow_ips: str = "127.0.0.1"

@@ -22,8 +22,15 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "service_unavailable"}})
 async def readyz(request: Request) -> JSONResponse:
-    """PostgreSQL and Valkey both answer; 503 with Retry-After otherwise (take the instance out of rotation)."""
+    """PostgreSQL and Valkey both answer; 503 with Retry-After otherwise (take the instance out of
+    rotation), and from the moment the process is asked to stop (SIGTERM) while it drains."""
     runtime = runtime_of(request)
+    if runtime.draining:
+        return JSONResponse(
+            {"error": "service_unavailable", "message": "This instance is shutting down.", "checks": {}},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     checks: dict[str, str] = {}
 
     async def pg() -> None:

@@ -1,4 +1,5 @@
-"""Structured (JSON) logs with a request id, and per-app Prometheus metrics."""
+"""Logs (JSON lines or one-line text, UTC with milliseconds, request ids, secrets redacted)
+and per-app Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
+LogFormat = Literal["json", "text"]
+
+# What a caller may send as X-Request-Id: short, and nothing that could forge a log line.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 _SECRETS = (
     # /ws?token=… in uvicorn's handshake lines, and any other query string or form body.
@@ -26,6 +32,10 @@ _SECRETS = (
     (re.compile(r"\beyJ[\w-]*\.eyJ[\w-]*\.[\w-]*"), "[redacted-jwt]"),
 )
 
+# Structured fields of a record: ``logger.info("msg", extra={"fields": {...}})``, or log_event().
+_FIELDS = "fields"
+_JSON_RESERVED = frozenset({"ts", "level", "logger", "msg", "request_id", "exc"})
+
 
 def redact(text: str) -> str:
     """Login tokens and passwords never reach a log line, whatever logger wrote it."""
@@ -34,18 +44,37 @@ def redact(text: str) -> str:
     return text
 
 
+def request_id_from(value: str | None) -> str:
+    """The caller's X-Request-Id when it is short and plain; a fresh one otherwise."""
+    if value is not None and _REQUEST_ID.fullmatch(value):
+        return value
+    return uuid.uuid4().hex
+
+
+def utc_timestamp(record: logging.LogRecord) -> str:
+    """``2026-12-02T06:33:58.123Z``: UTC whatever the host's zone, to the millisecond."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+
+
+def _fields(record: logging.LogRecord) -> Mapping[str, Any]:
+    fields = record.__dict__.get(_FIELDS)
+    return fields if isinstance(fields, Mapping) else {}
+
+
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; a record's structured fields are top-level keys."""
+
     def format(self, record: logging.LogRecord) -> str:
         return redact(self._format(record))
 
     def _format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "ts": utc_timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -53,22 +82,95 @@ class JsonFormatter(logging.Formatter):
         rid = request_id_var.get()
         if rid:
             entry["request_id"] = rid
-        for key in ("method", "path", "status", "duration_ms", "listener"):
-            if hasattr(record, key):
-                entry[key] = getattr(record, key)
+        for key, value in _fields(record).items():
+            entry[f"field_{key}" if key in _JSON_RESERVED else key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return json.dumps(entry, ensure_ascii=False, default=_json_value)
 
 
-def configure_logging(level: str, as_json: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if as_json else RedactingFormatter("%(levelname)s %(name)s %(message)s")
+def _json_value(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-12-02 06:33:58.123Z INFO  curhat.events pairing.matched chat_session_id=… rid=…``"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = [
+            utc_timestamp(record).replace("T", " "),
+            f"{record.levelname:<5}",
+            record.name,
+            record.getMessage(),
+        ]
+        parts += [
+            f"{key}={_text_value(value)}"
+            for key, value in _fields(record).items()
+            if not (key == "event" and value == record.msg)  # already the message
+        ]
+        rid = request_id_var.get()
+        if rid:
+            parts.append(f"rid={rid}")
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return redact(line)
+
+
+def _text_value(value: object) -> str:
+    text = _json_value(value)
+    return (
+        json.dumps(text, ensure_ascii=False)
+        if not text or any(c.isspace() or c == '"' for c in text)
+        else text
     )
+
+
+# Business events (pairing, chats, extensions, operators' changes): one logger to filter on.
+events_log = logging.getLogger("curhat.events")
+
+
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, /, **fields: object) -> None:
+    """One line naming ``event`` with its fields as structured data (``"event": …`` in JSON)."""
+    if logger.isEnabledFor(level):
+        logger.log(level, event, extra={_FIELDS: {"event": event, **fields}})
+
+
+# A deadline firing later than this after it fell due is worth a WARNING (load, a stalled poll).
+LATE_DEADLINE_SECONDS = 1.0
+
+
+def note_deadline(kind: str, due: datetime) -> None:
+    """Called by a deadline's handler when it acts on a due row: a WARNING line when late."""
+    late = (datetime.now(UTC) - due).total_seconds()
+    if late > LATE_DEADLINE_SECONDS:
+        log_event(events_log, "deadline.late", logging.WARNING, kind=kind, late_s=round(late, 2), due_at=due)
+
+
+def resolve_format(setting: str, legacy_json: bool | None = None) -> LogFormat:
+    """``auto``: text for a person at a terminal, JSON for everything that collects logs."""
+    if setting == "json" or (setting == "auto" and legacy_json):
+        return "json"
+    if setting == "text":
+        return "text"
+    return "text" if sys.stderr.isatty() else "json"
+
+
+def configure_logging(level: str, log_format: LogFormat) -> None:
+    """Our loggers at ``level``; dependencies (uvicorn, alembic, the embedded servers) only say
+    what is wrong (WARNING and up) unless ``level`` is DEBUG. The access log stays off: the
+    request middleware writes its own line (with the request id, secrets redacted)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    # Dependencies' loggers inherit this, so their INFO records are never even built (uvicorn's
+    # per-connection lines included).
+    root.setLevel(numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING))
+    logging.getLogger("curhat").setLevel(numeric)
     logging.getLogger("uvicorn.access").disabled = True
 
 
@@ -132,7 +234,7 @@ class RequestMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        rid = request_id_from(_header(scope, b"x-request-id"))
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
@@ -188,11 +290,13 @@ class RequestMiddleware:
                 access_log.info(
                     "request",
                     extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                        "listener": self.listener,
+                        _FIELDS: {
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "duration_ms": round(elapsed * 1000, 2),
+                            "listener": self.listener,
+                        }
                     },
                 )
             request_id_var.reset(token)

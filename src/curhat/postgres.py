@@ -33,6 +33,9 @@ def _observed_pool(observe: PoolWaitObserver) -> type[AsyncAdaptedQueuePool]:
     """
 
     class ObservedPool(AsyncAdaptedQueuePool):
+        # SQLAlchemy names a pool's logger after its class: keep it SQLAlchemy's (quiet at INFO).
+        _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
+
         def _do_get(self) -> ConnectionPoolEntry:
             start = time.perf_counter()
             timed_out = False
@@ -138,7 +141,8 @@ class Transactions:
         self._deadline_sinks.append(sink)
 
     def tap(self, listener: Callable[[list[Envelope]], None]) -> Callable[[], None]:
-        """See every committed transaction's events as they are published (tests); returns an undo."""
+        """See every committed transaction's events as they are published (the business-event
+        log, tests); a listener must not raise. Returns an undo."""
         self._taps.append(listener)
         return lambda: self._taps.remove(listener)
 

@@ -29,6 +29,7 @@ from curhat.realtime.availability_push import AvailabilityPusher
 from curhat.realtime.bus import EventBus
 from curhat.realtime.commands import CommandRegistry
 from curhat.realtime.connection import SocketServer, own_origins
+from curhat.realtime.eventlog import log_business_events
 from curhat.realtime.hub import Hub
 from curhat.realtime.protocol import Envelope
 from curhat.valkey import Keys, create_client
@@ -57,6 +58,8 @@ class Runtime:
     # Client → server WebSocket commands: each domain's register() adds its own.
     ws_commands: CommandRegistry
     sockets: SocketServer
+    # Shutting down: /readyz answers 503 so load balancers stop routing here.
+    draining: bool = False
     # The deadline runner's and the sweeper's own pools (closed with the runtime).
     background_dbs: list[Database] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -64,6 +67,11 @@ class Runtime:
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session that commits on success; its outbox is delivered after commit."""
         return self.transactions()
+
+    def start_draining(self) -> None:
+        """The first step of a graceful shutdown: out of rotation, no new sockets."""
+        self.draining = True
+        self.sockets.stop_accepting()
 
     async def publish(self, events: list[Envelope]) -> None:
         await self.bus.publish(events)
@@ -136,6 +144,7 @@ def build_runtime(settings: Settings) -> Runtime:
     hub = Hub()
     bus = EventBus(valkey, keys.events_channel_prefix, hub)
     transactions = Transactions(db, bus.publish)
+    transactions.tap(log_business_events)
     config = ConfigService(db.sessionmaker, valkey, keys.config_channel)
 
     def push_availability(available: bool, count: int) -> None:

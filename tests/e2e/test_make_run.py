@@ -76,6 +76,8 @@ def test_embedded_default_serves_demo_accounts_and_stops_cleanly(tmp_path: Path)
             assert r.status_code == 200
             assert client.get(f"{server.internal_url}/readyz").status_code == 200
             assert client.get(f"{server.public_url}/internal/config").status_code == 404
+        # The embedded Valkey is reached through its socket in the data directory, no port.
+        assert json.loads((data_dir / "valkey" / "server.json").read_text())["url"].startswith("unix://")
         # The secret was generated once into the data directory.
         assert (data_dir / "jwt_secret").read_text().strip()
     finally:
@@ -83,5 +85,5 @@ def test_embedded_default_serves_demo_accounts_and_stops_cleanly(tmp_path: Path)
     assert code == 0, "".join(server.output[-30:])
     valkey_state = data_dir / "valkey" / "server.json"
     assert not valkey_state.exists() or not _pid_alive(json.loads(valkey_state.read_text())["pid"])
-    postmaster = data_dir / "postgres" / "postmaster.pid"
+    postmaster = data_dir / "postgres18" / "postmaster.pid"
     assert not postmaster.exists()

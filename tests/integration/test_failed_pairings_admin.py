@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -187,3 +188,27 @@ async def test_action_refusals(
     assert (await public.get(URL, headers=operator.headers)).status_code == 404
     listed = (await internal.get(URL, headers=operator.headers)).json()["rows"][0]
     assert listed["operator_action"] is None
+
+
+async def test_an_operator_action_is_one_log_line_naming_the_operator(
+    internal: httpx.AsyncClient, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    operator, customer = await make_operator(runtime), await make_customer(runtime)
+    fid = await fail(runtime, customer, "no_mitra_available")
+    with caplog.at_level(logging.INFO, logger="curhat.events"):
+        r = await internal.post(f"{URL}/{fid}/action", json={"action": "refunded"}, headers=operator.headers)
+        assert r.status_code == 200
+        refused = await internal.post(
+            f"{URL}/{fid}/action", json={"action": "no_action"}, headers=operator.headers
+        )
+        assert refused.status_code == 409  # refused: no line
+    lines = [rec.fields for rec in caplog.records if rec.getMessage() == "failed_pairing.action"]
+    assert lines == [
+        {
+            "event": "failed_pairing.action",
+            "failure_id": fid,
+            "action": "refunded",
+            "operator_id": operator.id,
+            "changed": True,
+        }
+    ]

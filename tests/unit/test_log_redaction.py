@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from curhat.observability import JsonFormatter, RedactingFormatter
+from curhat.observability import JsonFormatter, RedactingFormatter, TextFormatter
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
@@ -20,7 +20,7 @@ def test_both_formatters_redact_query_tokens_bearer_headers_and_bare_jwts() -> N
         JWT,
         "hunter2",
     )
-    for formatter in (JsonFormatter(), RedactingFormatter("%(message)s")):
+    for formatter in (JsonFormatter(), TextFormatter(), RedactingFormatter("%(message)s")):
         line = formatter.format(record)
         assert JWT not in line and "hunter2" not in line
         assert "/ws?token=[redacted]&x=1" in line

@@ -34,18 +34,60 @@ def test_flood_guard_allows_a_burst_then_the_rate() -> None:
     assert not guard.allow(0.125)
 
 
+class Socket:
+    """What a Connection writes to: frames and the close code, recorded; ``stall`` blocks writes
+    like a transport whose buffer is full (a client that does not read)."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.closed: int | None = None
+        self.stall = asyncio.Event()
+        self.stall.set()
+
+    async def send(self, frame: str) -> None:
+        await self.stall.wait()
+        self.frames.append(frame)
+
+    async def close(self, code: int) -> None:
+        self.closed = code
+
+
 async def test_slow_consumer_overflow_closes_only_that_connection() -> None:
     hub = Hub()
     slow, fine = Connection(key="customer:a", id="slow"), Connection(key="customer:b", id="fine")
+    slow_socket, fine_socket = Socket(), Socket()
+    slow_socket.stall.clear()
+    slow.attach(slow_socket.send, slow_socket.close)
+    fine.attach(fine_socket.send, fine_socket.close)
     hub.add(slow)
     hub.add(fine)
-    for i in range(SEND_QUEUE_LIMIT + 1):
+    hub.deliver(["customer:a"], "frame 0")
+    await asyncio.sleep(0)  # the write of frame 0 is under way and stalls
+    for i in range(1, SEND_QUEUE_LIMIT + 2):
         hub.deliver(["customer:a"], f"frame {i}")
-    assert slow.overflowed and slow.close_code == 4429
-    assert slow.queue.get_nowait() is None  # the writer wakes up to close
+    assert slow.overflowed and slow.close_code == 4429 and slow.pending() == []
     hub.deliver(["customer:b"], "hello")
-    assert fine.queue.get_nowait() == "hello" and fine.close_code is None
-    await asyncio.sleep(0)
+    slow_socket.stall.set()  # the stalled write ends; the close follows, the rest is dropped
+    await slow.flushed(5)
+    await fine.flushed(5)
+    assert slow_socket.frames == ["frame 0"] and slow_socket.closed == 4429
+    assert fine_socket.frames == ["hello"] and fine_socket.closed is None and fine.close_code is None
+
+
+async def test_an_idle_connection_holds_no_task_and_no_buffer() -> None:
+    conn, socket = Connection(key="customer:a", id="1"), Socket()
+    conn.offer("before the handshake")  # kept until the socket is accepted
+    assert conn.pending() == ["before the handshake"]
+    conn.attach(socket.send, socket.close)
+    await conn.flushed(5)
+    conn.offer("one")
+    conn.offer("two")
+    await conn.flushed(5)
+    assert socket.frames == ["before the handshake", "one", "two"]
+    assert conn._flush is None and conn._pending is None
+    conn.close(1000)
+    await conn.flushed(5)
+    assert socket.closed == 1000
 
 
 def test_broadcast_reaches_one_role() -> None:
@@ -55,7 +97,7 @@ def test_broadcast_reaches_one_role() -> None:
     hub.add(m)
     frame = protocol.availability_event(True, 2).frame()
     hub.broadcast("customer:", frame)
-    assert c.queue.qsize() == 1 and m.queue.qsize() == 0
+    assert c.pending() == [frame] and m.pending() == []
     assert '"data":{"available":true,"count":2}' in frame
     assert hub.with_prefix("mitra:") == [m]
 

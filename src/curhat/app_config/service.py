@@ -24,7 +24,7 @@ from curhat.errors import NotFound, ValidationFailed
 from curhat.kit.pubsub import subscribe_forever
 from curhat.models import AppConfig
 from curhat.models.enums import DefaultAction
-from curhat.realtime.outbox import after_commit
+from curhat.realtime.outbox import after_commit, log_after_commit
 
 log = logging.getLogger(__name__)
 MAX_AGE = 10.0
@@ -134,6 +134,7 @@ class ConfigService:
         if row is None:
             raise ConfigKeyNotFound()
         after_commit(session, self.publish_invalidation)
+        log_after_commit(session, "config.changed", key=key, value=str(value), operator_id=operator_id)
         return row
 
     async def publish_invalidation(self) -> None:

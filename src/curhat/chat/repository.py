@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import ColumnElement, and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.kit.sql import any_of
 from curhat.models import ChatMessage, ChatSession, ExtensionRequest, Mitra, User
 from curhat.models.enums import SenderRole
 
@@ -256,46 +257,6 @@ async def pending_extension(session: AsyncSession, chat_id: uuid.UUID) -> Extens
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def due_to_end(session: AsyncSession, limit: int) -> list[uuid.UUID]:
-    stmt = (
-        select(ChatSession.id)
-        .where(ChatSession.status == "active", ChatSession.ends_at <= func.now())
-        .order_by(ChatSession.ends_at)
-        .limit(limit)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def due_for_warning(session: AsyncSession, warning_seconds: int, limit: int) -> list[uuid.UUID]:
-    stmt = (
-        select(ChatSession.id)
-        .where(
-            ChatSession.status == "active",
-            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
-            ChatSession.ends_at - func.make_interval(0, 0, 0, 0, 0, 0, warning_seconds) <= func.now(),
-            ChatSession.ends_at > func.now(),
-        )
-        .order_by(ChatSession.ends_at)
-        .limit(limit)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def mark_warned(session: AsyncSession, chat_id: uuid.UUID, warning_seconds: int) -> ChatSession | None:
-    stmt = (
-        update(ChatSession)
-        .where(
-            ChatSession.id == chat_id,
-            ChatSession.status == "active",
-            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
-            ChatSession.ends_at - func.make_interval(0, 0, 0, 0, 0, 0, warning_seconds) <= func.now(),
-        )
-        .values(warned_for=ChatSession.ends_at)
-        .returning(ChatSession)
-    )
-    return (await session.scalars(stmt)).one_or_none()
-
-
 async def names(session: AsyncSession, customer_id: uuid.UUID, mitra_id: uuid.UUID) -> tuple[str, str]:
     customer = await session.get(User, customer_id)
     mitra = await session.get(Mitra, mitra_id)
@@ -324,3 +285,86 @@ async def advance_read_marker(
         chat.mitra_read_up_to, chat.mitra_read_at = msg.id, now
     await session.flush()
     return now
+
+
+# -- the chat deadlines, set-based (the deadline runner fires due rows in batches) -----------
+
+
+async def due_ends(session: AsyncSession, horizon: datetime, limit: int) -> list[tuple[uuid.UUID, datetime]]:
+    stmt = (
+        select(ChatSession.id, ChatSession.ends_at)
+        .where(ChatSession.status == "active", ChatSession.ends_at <= horizon)
+        .order_by(ChatSession.ends_at)
+        .limit(limit)
+    )
+    return [(row_id, when) for row_id, when in (await session.execute(stmt)).all()]
+
+
+def _warning_at(warning_seconds: int) -> ColumnElement[datetime]:
+    return ChatSession.ends_at - func.make_interval(0, 0, 0, 0, 0, 0, warning_seconds)
+
+
+async def due_warnings(
+    session: AsyncSession, warning_seconds: int, horizon: datetime, limit: int
+) -> list[tuple[uuid.UUID, datetime]]:
+    warn_at = _warning_at(warning_seconds)
+    stmt = (
+        select(ChatSession.id, warn_at)
+        .where(
+            ChatSession.status == "active",
+            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
+            warn_at <= horizon,
+            ChatSession.ends_at > func.now(),
+        )
+        .order_by(ChatSession.ends_at)
+        .limit(limit)
+    )
+    return [(row_id, when) for row_id, when in (await session.execute(stmt)).all()]
+
+
+async def end_due(
+    session: AsyncSession, ids: list[uuid.UUID], reason: str
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """active → ended for each chat of ``ids`` still active and past ends_at; a chat someone
+    holds (an extension being approved, a read marker) is skipped, not waited for.
+    (id, customer, mitra) of those ended."""
+    due = (
+        select(ChatSession.id)
+        .where(any_of(ChatSession.id, ids), ChatSession.status == "active", ChatSession.ends_at <= func.now())
+        .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    stmt = (
+        update(ChatSession)
+        .where(ChatSession.id == due.c.id)
+        .values(status="ended", ended_at=func.now(), end_reason=reason)
+        .returning(ChatSession.id, ChatSession.customer_id, ChatSession.mitra_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [(c, cu, m) for c, cu, m in (await session.execute(stmt)).all()]
+
+
+async def warn_due(
+    session: AsyncSession, ids: list[uuid.UUID], warning_seconds: int
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, datetime]]:
+    """Mark the warning sent for each chat of ``ids`` whose warning is due and not yet sent
+    for its current ends_at (busy rows skipped). (id, customer, mitra, ends_at) of those marked."""
+    due = (
+        select(ChatSession.id)
+        .where(
+            any_of(ChatSession.id, ids),
+            ChatSession.status == "active",
+            ChatSession.warned_for.is_distinct_from(ChatSession.ends_at),
+            _warning_at(warning_seconds) <= func.now(),
+        )
+        .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    stmt = (
+        update(ChatSession)
+        .where(ChatSession.id == due.c.id)
+        .values(warned_for=ChatSession.ends_at)
+        .returning(ChatSession.id, ChatSession.customer_id, ChatSession.mitra_id, ChatSession.ends_at)
+        .execution_options(synchronize_session=False)
+    )
+    return [(c, cu, m, e) for c, cu, m, e in (await session.execute(stmt)).all()]

@@ -214,22 +214,40 @@ async def end_chat_session(
     return ended
 
 
-async def fire_chat_end(session: AsyncSession, presence: Presence, chat_id: uuid.UUID) -> None:
-    ended = await repository.end_if_active(session, chat_id, EndReason.TIME_UP, only_if_due=True)
-    if ended is not None:
-        await _close(session, presence, ended)
+async def fire_chat_ends(session: AsyncSession, presence: Presence, ids: list[uuid.UUID]) -> int:
+    """Every chat of ``ids`` still active and past ends_at ends (time_up) in one statement; both
+    sides are told, and each mitra's counter is resynced once after commit."""
+    ended = await repository.end_due(session, ids, EndReason.TIME_UP)
+    for chat_id, customer_id, mitra_id in ended:
+        emit(
+            session,
+            events.ChatSessionEnded(chat_session_id=chat_id, end_reason=EndReason.TIME_UP),
+            to=(protocol.customer(customer_id), protocol.mitra(mitra_id)),
+        )
+    mitras = list(dict.fromkeys(m for _, _, m in ended))
+    if mitras:
+
+        async def resync() -> None:
+            await presence.resync_active_counts(mitras)
+
+        after_commit(session, resync)
+    return len(ended)
 
 
-async def fire_chat_warning(session: AsyncSession, warning_seconds: int, chat_id: uuid.UUID) -> None:
-    chat = await repository.mark_warned(session, chat_id, warning_seconds)
-    if chat is None:
-        return
-    seconds_left = max(0, int((chat.ends_at - datetime.now(UTC)).total_seconds()))
-    emit(
-        session,
-        events.ChatSessionEnding(chat_session_id=chat.id, ends_at=chat.ends_at, seconds_left=seconds_left),
-        to=_both(chat),
-    )
+async def fire_chat_warnings(session: AsyncSession, warning_seconds: int, ids: list[uuid.UUID]) -> int:
+    now = datetime.now(UTC)
+    warned = await repository.warn_due(session, ids, warning_seconds)
+    for chat_id, customer_id, mitra_id, ends_at in warned:
+        emit(
+            session,
+            events.ChatSessionEnding(
+                chat_session_id=chat_id,
+                ends_at=ends_at,
+                seconds_left=max(0, int((ends_at - now).total_seconds())),
+            ),
+            to=(protocol.customer(customer_id), protocol.mitra(mitra_id)),
+        )
+    return len(warned)
 
 
 def register(
@@ -241,19 +259,21 @@ def register(
 ) -> None:
     """Wire the chat deadlines and the ``chat.*`` socket commands into this process."""
 
-    async def warning_due(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+    async def warning_due(
+        session: AsyncSession, horizon: datetime, limit: int
+    ) -> list[tuple[uuid.UUID, datetime]]:
         warning = (await config.get()).chat_end_warning_seconds
         if warning <= 0:
             return []
-        return await repository.due_for_warning(session, warning, limit)
+        return await repository.due_warnings(session, warning, horizon, limit)
 
-    async def end(session: AsyncSession, chat_id: uuid.UUID) -> None:
-        await fire_chat_end(session, presence, chat_id)
+    async def end(session: AsyncSession, ids: list[uuid.UUID]) -> int:
+        return await fire_chat_ends(session, presence, ids)
 
-    async def warn(session: AsyncSession, chat_id: uuid.UUID) -> None:
-        await fire_chat_warning(session, (await config.get()).chat_end_warning_seconds, chat_id)
+    async def warn(session: AsyncSession, ids: list[uuid.UUID]) -> int:
+        return await fire_chat_warnings(session, (await config.get()).chat_end_warning_seconds, ids)
 
-    deadlines.register(DeadlineKind(CHAT_END, repository.due_to_end, end))
+    deadlines.register(DeadlineKind(CHAT_END, repository.due_ends, end))
     deadlines.register(DeadlineKind(CHAT_WARNING, warning_due, warn))
 
     async def on_send(principal: Principal, frame: events.ChatSend) -> None:

@@ -36,3 +36,19 @@ async def create_demo_data(session: AsyncSession, passwords: PasswordHashing) ->
             await service.register_customer(session, passwords, phone, password, name)
         lines.append(f"  customer  {phone} / {password}  ({name}, app at /)")
     return lines
+
+
+async def existing_demo_accounts(session: AsyncSession) -> list[str]:
+    """The demo accounts this database holds (``curhat demo-data`` ran), one line each, for the
+    start-up banner of a terminal session."""
+    email, password, _ = OPERATOR
+    lines = []
+    if await repository.operator_by_email(session, email) is not None:
+        lines.append(f"operator  {email} / {password}  (control center)")
+    for phone, password, name in MITRAS:
+        if await repository.mitra_by_phone(session, phone) is not None:
+            lines.append(f"mitra     {phone} / {password}  ({name}, mitra app)")
+    for phone, password, name in CUSTOMERS:
+        if await repository.customer_by_phone(session, phone) is not None:
+            lines.append(f"customer  {phone} / {password}  ({name}, customer app)")
+    return lines

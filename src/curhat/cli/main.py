@@ -10,8 +10,8 @@ from typing import Annotated, TypeVar
 import typer
 
 from curhat.config import MisconfiguredDeployment, Settings
-from curhat.embedded import EmbeddedServers
-from curhat.observability import configure_logging
+from curhat.embedded import EmbeddedServers, EmbeddedUnavailable
+from curhat.observability import configure_logging, resolve_format
 from curhat.postgres import Database
 
 app = typer.Typer(help="Curhat: paid real-time curhat chat.", no_args_is_help=True, add_completion=False)
@@ -29,7 +29,11 @@ def _prepare(settings: Settings) -> tuple[Settings, EmbeddedServers | None]:
     from curhat import migrate
     from curhat.runtime import resolve_urls
 
-    settings, embedded = resolve_urls(settings)
+    try:
+        settings, embedded = resolve_urls(settings)
+    except EmbeddedUnavailable as exc:
+        typer.echo(f"curhat: {exc}", err=True)
+        raise typer.Exit(2) from None
     assert settings.database_url
     try:
         migrate.upgrade(settings.database_url)
@@ -79,10 +83,11 @@ def serve(
     except MisconfiguredDeployment as exc:
         typer.echo(f"curhat serve: {exc}", err=True)
         raise typer.Exit(2) from None
-    configure_logging(settings.log_level, settings.log_json)
+    log_format = resolve_format(settings.log_format, settings.log_json)
+    configure_logging(settings.log_level, log_format)
     settings, embedded = _prepare(settings)
     try:
-        uvloop.run(run_serve(settings))
+        uvloop.run(run_serve(settings, log_format))
     except KeyboardInterrupt:
         pass
     finally:

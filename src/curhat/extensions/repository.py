@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from curhat.models import ExtensionRequest
+from curhat.kit.sql import any_of
+from curhat.models import ExtensionRequest, PaymentSession
 from curhat.models.enums import ExtensionStatus, Resolution
 
 
@@ -46,11 +47,44 @@ async def resolve(
     await session.flush()
 
 
-async def due(session: AsyncSession, limit: int) -> list[uuid.UUID]:
+async def due_answers(
+    session: AsyncSession, horizon: datetime, limit: int
+) -> list[tuple[uuid.UUID, datetime]]:
     stmt = (
-        select(ExtensionRequest.id)
-        .where(ExtensionRequest.status == "pending", ExtensionRequest.expires_at <= func.now())
+        select(ExtensionRequest.id, ExtensionRequest.expires_at)
+        .where(ExtensionRequest.status == "pending", ExtensionRequest.expires_at <= horizon)
         .order_by(ExtensionRequest.expires_at)
         .limit(limit)
+    )
+    return [(row_id, when) for row_id, when in (await session.execute(stmt)).all()]
+
+
+async def lock_due(session: AsyncSession, ids: list[uuid.UUID], now: datetime) -> list[ExtensionRequest]:
+    """The requests of ``ids`` still pending and due, each locked after its payment (the lock
+    order), both with SKIP LOCKED: a row someone holds is left for the next poll."""
+    payments = (
+        select(PaymentSession.id)
+        .join(ExtensionRequest, ExtensionRequest.payment_session_id == PaymentSession.id)
+        .where(
+            any_of(ExtensionRequest.id, ids),
+            ExtensionRequest.status == "pending",
+            ExtensionRequest.expires_at <= now,
+        )
+        .with_for_update(of=PaymentSession, skip_locked=True)
+    )
+    payment_ids = list((await session.scalars(payments)).all())
+    if not payment_ids:
+        return []
+    stmt = (
+        select(ExtensionRequest)
+        .where(
+            any_of(ExtensionRequest.id, ids),
+            any_of(ExtensionRequest.payment_session_id, payment_ids),
+            ExtensionRequest.status == "pending",
+            ExtensionRequest.expires_at <= now,
+        )
+        .order_by(ExtensionRequest.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     )
     return list((await session.scalars(stmt)).all())

@@ -173,31 +173,30 @@ async def respond_to_extension(
     return ext
 
 
-async def fire_extension_deadline(
-    session: AsyncSession, config: ConfigSnapshot, presence: Presence, ext_id: uuid.UUID
-) -> None:
-    ext = await repository.get(session, ext_id)
-    if ext is None or ext.status != ExtensionStatus.PENDING or ext.expires_at > datetime.now(UTC):
-        return
-    ext = await _lock_extension(session, ext_id, skip_locked=True)
-    if ext is None or ext.status != ExtensionStatus.PENDING or ext.expires_at > datetime.now(UTC):
-        return
-    if config.extension_default_action_on_timeout == DefaultAction.AUTO_REJECT:
-        await _reject(session, ext, Resolution.AUTO_REJECT)
-        return
-    chat = await chat_repository.get(session, ext.chat_session_id)
-    assert chat is not None
-    connected = await presence.has_live_socket(chat.mitra_id) and await presence.is_online(chat.mitra_id)
-    if connected:
-        await _approve(session, config, ext, Resolution.AUTO_APPROVE)
-    else:
-        await _reject(session, ext, Resolution.MITRA_OFFLINE)
+async def fire_extension_deadlines(
+    session: AsyncSession, config: ConfigSnapshot, presence: Presence, ids: list[uuid.UUID]
+) -> int:
+    """The configured default for every request of ``ids`` still pending and due: all locked in
+    one pass (payments, then requests; busy ones skipped), then each approved or rejected."""
+    exts = await repository.lock_due(session, ids, datetime.now(UTC))
+    for ext in exts:
+        if config.extension_default_action_on_timeout == DefaultAction.AUTO_REJECT:
+            await _reject(session, ext, Resolution.AUTO_REJECT)
+            continue
+        chat = await chat_repository.get(session, ext.chat_session_id)
+        assert chat is not None
+        connected = await presence.has_live_socket(chat.mitra_id) and await presence.is_online(chat.mitra_id)
+        if connected:
+            await _approve(session, config, ext, Resolution.AUTO_APPROVE)
+        else:
+            await _reject(session, ext, Resolution.MITRA_OFFLINE)
+    return len(exts)
 
 
 def register(deadlines: DeadlineRunner, config: ConfigService, presence: Presence) -> None:
     """Wire the extension-answer deadline; the default action is read when it fires."""
 
-    async def fire(session: AsyncSession, ext_id: uuid.UUID) -> None:
-        await fire_extension_deadline(session, await config.get(), presence, ext_id)
+    async def fire(session: AsyncSession, ids: list[uuid.UUID]) -> int:
+        return await fire_extension_deadlines(session, await config.get(), presence, ids)
 
-    deadlines.register(DeadlineKind(EXTENSION_ANSWER, repository.due, fire))
+    deadlines.register(DeadlineKind(EXTENSION_ANSWER, repository.due_answers, fire))

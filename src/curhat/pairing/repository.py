@@ -4,12 +4,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.kit.sql import any_of
 from curhat.models import Mitra, PairingOffer, PairingRequest, PaymentSession, User
-from curhat.models.enums import CauseTag, OfferResponse, RequestStatus
+from curhat.models.enums import CauseTag, OfferResponse, RequestStatus, RequestType
 
 
 async def insert_request(
@@ -253,16 +254,85 @@ async def open_blasts_not_offered_to(session: AsyncSession, mitra_id: uuid.UUID)
     return list((await session.scalars(stmt)).all())
 
 
-async def due_requests(session: AsyncSession, limit: int) -> list[uuid.UUID]:
-    stmt = (
-        select(PairingRequest.id)
-        .where(PairingRequest.status == "open", PairingRequest.expires_at <= func.now())
-        .order_by(PairingRequest.expires_at)
-        .limit(limit)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
 async def customer_name(session: AsyncSession, customer_id: uuid.UUID) -> str:
     user = await session.get(User, customer_id)
     return user.display_name if user else ""
+
+
+# -- the window's end, set-based (the deadline runner fires due windows in batches) ----------
+
+
+async def due_windows(
+    session: AsyncSession, horizon: datetime, limit: int
+) -> list[tuple[uuid.UUID, datetime]]:
+    stmt = (
+        select(PairingRequest.id, PairingRequest.expires_at)
+        .where(PairingRequest.status == "open", PairingRequest.expires_at <= horizon)
+        .order_by(PairingRequest.expires_at)
+        .limit(limit)
+    )
+    return [(row_id, when) for row_id, when in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class ClosedWindow:
+    id: uuid.UUID
+    payment_session_id: uuid.UUID
+    customer_id: uuid.UUID
+    request_type: RequestType
+    targeted_mitra_id: uuid.UUID | None
+    cause_tag: CauseTag
+
+
+async def fail_due_windows(session: AsyncSession, ids: list[uuid.UUID], now: datetime) -> list[ClosedWindow]:
+    """open → failed for every request of ``ids`` still open and due, with its payment row and
+    its own row locked by this statement. Both locks are SKIP LOCKED — a request or payment
+    someone holds (an accept, a cancel, another instance's batch) is left for the next poll —
+    so this never waits on a lock and cannot join a deadlock, whatever order the rows are
+    locked in; the payment is then updated under the lock it already holds."""
+    due = (
+        select(PairingRequest.id)
+        .join(PaymentSession, PaymentSession.id == PairingRequest.payment_session_id)
+        .where(
+            any_of(PairingRequest.id, ids), PairingRequest.status == "open", PairingRequest.expires_at <= now
+        )
+        .with_for_update(of=[PaymentSession, PairingRequest], skip_locked=True)
+        .cte("due")
+    )
+    cause = case(
+        (PairingRequest.request_type == RequestType.RETURNING, CauseTag.TARGETED_MITRA_TIMEOUT.value),
+        else_=CauseTag.NO_MITRA_AVAILABLE.value,
+    )
+    stmt = (
+        update(PairingRequest)
+        .where(PairingRequest.id == due.c.id)
+        .values(status=RequestStatus.FAILED, cause_tag=cause, accepted_mitra_id=None, closed_at=now)
+        .returning(
+            PairingRequest.id,
+            PairingRequest.payment_session_id,
+            PairingRequest.customer_id,
+            PairingRequest.request_type,
+            PairingRequest.targeted_mitra_id,
+            PairingRequest.cause_tag,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        ClosedWindow(rid, pid, customer, kind, mitra, CauseTag(str(cause)))
+        for rid, pid, customer, kind, mitra, cause in (await session.execute(stmt)).all()
+    ]
+
+
+async def pending_offers_of(
+    session: AsyncSession, request_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """request id → mitras whose offer is still unanswered."""
+    if not request_ids:
+        return {}
+    stmt = select(PairingOffer.pairing_request_id, PairingOffer.mitra_id).where(
+        any_of(PairingOffer.pairing_request_id, request_ids), PairingOffer.response.is_(None)
+    )
+    pending: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for request_id, mitra_id in (await session.execute(stmt)).all():
+        pending.setdefault(request_id, []).append(mitra_id)
+    return pending

@@ -440,19 +440,49 @@ async def fallback_to_general_blast(
     return await _open_blast(session, config, presence, payment)
 
 
-async def fire_request_window(session: AsyncSession, presence: Presence, request_id: uuid.UUID) -> None:
-    req = await repository.get_request(session, request_id)
-    if req is None or req.status != RequestStatus.OPEN or req.expires_at > datetime.now(UTC):
-        return
-    req = await _lock_request(session, request_id, skip_locked=True)
-    if req is None or req.status != RequestStatus.OPEN or req.expires_at > datetime.now(UTC):
-        return
-    cause = (
-        CauseTag.TARGETED_MITRA_TIMEOUT
-        if req.request_type == RequestType.RETURNING
-        else CauseTag.NO_MITRA_AVAILABLE
-    )
-    await _fail_request(session, presence, req, cause, closed_reason=RequestClosedReason.EXPIRED)
+async def fire_request_windows(session: AsyncSession, presence: Presence, ids: list[uuid.UUID]) -> int:
+    """The windows of ``ids`` that are still open and due fail, in three statements for the whole
+    set: the requests closed (each with its payment locked; busy ones skipped, the next poll
+    retries them), the payments failed with one failure row each, the unanswered offers read;
+    then the same events the per-request path sends. Returns how many closed."""
+    now = datetime.now(UTC)
+    closed = await repository.fail_due_windows(session, ids, now)
+    if not closed:
+        return 0
+    await payments.fail_payment_sessions(session, {w.payment_session_id: w.cause_tag for w in closed})
+    pending = await repository.pending_offers_of(session, [w.id for w in closed])
+    available = presence.availability()[0]
+    for w in closed:
+        if mitras := pending.get(w.id):
+            emit(
+                session,
+                events.PairingRequestClosed(pairing_request_id=w.id, reason=RequestClosedReason.EXPIRED),
+                to=(protocol.mitra(m) for m in mitras),
+            )
+        fallback_offered = w.request_type == RequestType.RETURNING and available
+        to_customer = [protocol.customer(w.customer_id)]
+        emit(
+            session,
+            events.PairingFailed(
+                payment_session_id=w.payment_session_id,
+                pairing_request_id=w.id,
+                cause_tag=w.cause_tag,
+                fallback_offered=fallback_offered,
+            ),
+            to=to_customer,
+        )
+        if w.cause_tag == CauseTag.TARGETED_MITRA_TIMEOUT:
+            emit(
+                session,
+                events.ReturningChatTimeout(
+                    payment_session_id=w.payment_session_id,
+                    pairing_request_id=w.id,
+                    mitra_id=w.targeted_mitra_id,
+                    fallback_offered=fallback_offered,
+                ),
+                to=to_customer,
+            )
+    return len(closed)
 
 
 async def offer_open_blasts(transactions: Transactions, mitra_id: uuid.UUID) -> None:
@@ -475,10 +505,10 @@ async def offer_open_blasts(transactions: Transactions, mitra_id: uuid.UUID) -> 
 def register(deadlines: DeadlineRunner, presence: Presence, transactions: Transactions) -> None:
     """Wire pairing's deadline and its late-joiner hook into this process."""
 
-    async def fire(session: AsyncSession, request_id: uuid.UUID) -> None:
-        await fire_request_window(session, presence, request_id)
+    async def fire(session: AsyncSession, ids: list[uuid.UUID]) -> int:
+        return await fire_request_windows(session, presence, ids)
 
-    deadlines.register(DeadlineKind(REQUEST_WINDOW, repository.due_requests, fire))
+    deadlines.register(DeadlineKind(REQUEST_WINDOW, repository.due_windows, fire))
 
     async def on_available(mitra_id: uuid.UUID) -> None:
         await offer_open_blasts(transactions, mitra_id)

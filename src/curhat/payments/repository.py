@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, String, Uuid, bindparam, exists, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curhat.models import ChatSession, ExtensionRequest, PairingRequest, PaymentSession
@@ -170,3 +170,30 @@ async def mark_stale_confirmed(
         .execution_options(populate_existing=True, synchronize_session=False)
     )
     return list((await session.scalars(stmt)).all())
+
+
+_FAIL_WITH_FAILURE_ROWS = text(
+    """
+    WITH failed AS (
+        UPDATE payment_sessions SET status = 'failed_pairing'
+        WHERE id = ANY(:ids) AND status = 'confirmed' AND NOT is_extension
+        RETURNING id, customer_id, targeted_mitra_id, amount
+    )
+    INSERT INTO pairing_failures (id, payment_session_id, customer_id, targeted_mitra_id, cause_tag, amount)
+    SELECT gen_random_uuid(), f.id, f.customer_id, f.targeted_mitra_id, c.cause, f.amount
+    FROM failed f JOIN unnest(:ids, :causes) AS c (id, cause) ON c.id = f.id
+    RETURNING payment_session_id
+    """
+).bindparams(bindparam("ids", type_=ARRAY(Uuid())), bindparam("causes", type_=ARRAY(String())))
+
+
+async def fail_confirmed_with_failure_rows(
+    session: AsyncSession, causes: dict[uuid.UUID, str]
+) -> list[uuid.UUID]:
+    """confirmed → failed_pairing for each (non-extension) payment of ``causes`` still confirmed,
+    and its failure row with its cause, in one statement (array parameters, not one bind
+    parameter per value: a batch of a thousand is cheap to send and already prepared)."""
+    if not causes:
+        return []
+    params = {"ids": list(causes), "causes": [str(c) for c in causes.values()]}
+    return list((await session.scalars(_FAIL_WITH_FAILURE_ROWS, params)).all())

@@ -20,6 +20,7 @@ from curhat.errors import ValidationFailed
 from curhat.kit.locks import advisory_xact_lock, lock_key
 from curhat.mitras.errors import MitraNotFound
 from curhat.models import PairingFailure, PairingRequest, PaymentSession
+from curhat.models.enums import CauseTag
 from curhat.models.pairing_failure import CAUSE_TAGS, TARGETED_CAUSES
 from curhat.payments import repository
 from curhat.payments.errors import (
@@ -244,6 +245,14 @@ async def fail_payment_session(
     if failed is None:
         return None
     return await failures.record_failure(session, failed, cause_tag)
+
+
+async def fail_payment_sessions(session: AsyncSession, causes: dict[uuid.UUID, CauseTag]) -> set[uuid.UUID]:
+    """``fail_payment_session`` for a set (payment id → cause), in one statement: every one still
+    confirmed → failed_pairing, with its failure row. The ids of those that moved."""
+    if unknown := [c for c in causes.values() if c not in CAUSE_TAGS]:
+        raise ValueError(f"unknown cause tag {unknown[0]!r}")
+    return set(await repository.fail_confirmed_with_failure_rows(session, dict(causes)))
 
 
 async def void_payment_session(session: AsyncSession, payment_session_id: uuid.UUID) -> bool:

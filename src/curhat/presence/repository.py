@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from curhat.kit.sql import any_of
 from curhat.models import ChatSession
 
 
@@ -18,6 +19,18 @@ async def active_session_counts(session: AsyncSession) -> dict[uuid.UUID, int]:
         .group_by(ChatSession.mitra_id)
     )
     return {mitra_id: int(n) for mitra_id, n in (await session.execute(stmt)).all()}
+
+
+async def active_session_counts_of(session: AsyncSession, mitra_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Active sessions of each of ``mitra_ids`` (0 for those with none), in one query."""
+    stmt = (
+        select(ChatSession.mitra_id, func.count())
+        .where(any_of(ChatSession.mitra_id, mitra_ids), ChatSession.status == "active")
+        .group_by(ChatSession.mitra_id)
+    )
+    counts = dict.fromkeys(mitra_ids, 0)
+    counts.update({mitra_id: int(n) for mitra_id, n in (await session.execute(stmt)).all()})
+    return counts
 
 
 async def active_session_count(session: AsyncSession, mitra_id: uuid.UUID) -> int:
@@ -34,6 +47,10 @@ class ActiveSessions:
     async def all(self) -> dict[uuid.UUID, int]:
         async with self._sessionmaker() as session:
             return await active_session_counts(session)
+
+    async def for_mitras(self, mitra_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        async with self._sessionmaker() as session:
+            return await active_session_counts_of(session, mitra_ids)
 
     async def for_mitra(self, mitra_id: uuid.UUID) -> int:
         async with self._sessionmaker() as session:

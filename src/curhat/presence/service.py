@@ -253,6 +253,11 @@ class Presence:
         """After a commit that started or ended a chat: the counter is set from PostgreSQL."""
         await self.set_active_count(mitra_id, await self._active_sessions.for_mitra(mitra_id))
 
+    async def resync_active_counts(self, mitra_ids: list[uuid.UUID]) -> None:
+        """``resync_active_count`` for many mitras (a batch of chats ended): one query."""
+        for mitra_id, count in (await self._active_sessions.for_mitras(mitra_ids)).items():
+            await self.set_active_count(mitra_id, count)
+
     async def rebuild_counters(self) -> None:
         """Replace every counter with ``chat_sessions`` counts (start-up, or Valkey lost them)."""
         counts = await self._active_sessions.all()

@@ -1,8 +1,9 @@
-"""One WebSocket from handshake to close: auth, origin, the reader loop and the writer task.
+"""One WebSocket from handshake to close: auth, origin, the reader loop, writes.
 
-The reader runs in the endpoint's own task and handles frames one at a time; the writer
-is a separate task draining the ``Connection`` queue, so a slow client fills only its own
-bounded queue (and is closed when it overflows) and never blocks the fan-out.
+The reader runs in the connection's own task and handles frames one at a time; frames for
+the client are written by the ``Connection`` (a short-lived task only while there is
+something to write), so a slow client fills only its own bounded buffer (and is closed when
+it overflows) and never blocks the fan-out.
 """
 
 from __future__ import annotations
@@ -13,19 +14,26 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from curhat.auth.tokens import Principal, TokenError, TokenSigner
 from curhat.errors import CurhatError, ValidationFailed, validation_fields
+from curhat.observability import log_event
 from curhat.realtime import protocol
 from curhat.realtime.commands import CommandRegistry
 from curhat.realtime.hub import Connection, Hub
 
 log = logging.getLogger(__name__)
+# One line per socket, when it closes (not when it opens: that line would double the cost of
+# a connection at tens of thousands of sockets and say less).
+socket_log = logging.getLogger("curhat.ws")
+
+CLOSE_ABNORMAL = 1006  # the transport dropped without a close frame (RFC 6455)
 
 BEARER_PREFIX = "bearer."
 # Frames a client may send: a bucket of FLOOD_BURST refilled at FLOOD_RATE per second.
@@ -99,19 +107,55 @@ class SocketServer:
         self._commands = commands
         self._origins = origins
         self._on_open = on_open
+        self._accepting = True
+        self._serving = 0  # serve() calls running: close_all waits for them
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def origin_ok(self, ws: WebSocket) -> bool:
         origin = ws.headers.get("origin")
         return origin is None or origin.rstrip("/") in self._origins
 
+    def stop_accepting(self) -> None:
+        """Shutting down: new sockets are refused with 1012, so their clients reconnect elsewhere."""
+        self._accepting = False
+
+    async def close_all(self, code: int, *, timeout: float) -> int:
+        """Close every open socket with ``code`` and wait (up to ``timeout``) until each one's
+        close handshake and close hooks are done; how many there were."""
+        conns = self._hub.with_prefix("")
+        for conn in conns:
+            conn.close(code)
+        if self._serving:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), timeout)
+        return len(conns)
+
     async def serve(self, ws: WebSocket) -> None:
+        self._serving += 1
+        self._idle.clear()
+        try:
+            await self._serve(ws)
+        finally:
+            self._serving -= 1
+            if not self._serving:
+                self._idle.set()
+
+    async def _serve(self, ws: WebSocket) -> None:
+        started = time.monotonic()
         token, subprotocol = offered_token(ws)
+        if not self._accepting:
+            await refuse(ws, protocol.CLOSE_RESTART, subprotocol)
+            _log_refused(protocol.CLOSE_RESTART, started)
+            return
         if not self.origin_ok(ws):
             await refuse(ws, protocol.CLOSE_FORBIDDEN_ORIGIN, subprotocol)
+            _log_refused(protocol.CLOSE_FORBIDDEN_ORIGIN, started)
             return
         principal = authenticate(self._signer, token)
         if principal is None:
             await refuse(ws, protocol.CLOSE_BAD_TOKEN, subprotocol)
+            _log_refused(protocol.CLOSE_BAD_TOKEN, started)
             return
 
         conn = Connection(key=f"{principal.role}:{principal.id}", id=uuid.uuid4().hex)
@@ -121,46 +165,61 @@ class SocketServer:
         except Exception:
             log.warning("websocket refused: a dependency is unavailable", exc_info=True)
             await refuse(ws, protocol.CLOSE_UNAVAILABLE, subprotocol)
+            _log_refused(protocol.CLOSE_UNAVAILABLE, started)
             return
-        writer: asyncio.Task[None] | None = None
+        peer_code: int | None = None
         try:
             await ws.accept(subprotocol=subprotocol)
             self._on_open()
-            writer = asyncio.create_task(_write(ws, conn), name=f"ws-writer-{conn.id}")
-            await _read(ws, conn, principal, self._commands)
+            conn.attach(ws.send_text, _closer(ws))
+            peer_code = await _read(ws, conn, principal, self._commands)
         finally:
+            server_code = conn.close_code  # set when the server decided to close
             conn.close(1000)
-            if writer is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(writer, 5)
-                if not writer.done():
-                    writer.cancel()
+            await conn.flushed(5)
             await self._hub.close(conn)
+            log_event(
+                socket_log,
+                "ws.closed",
+                role=principal.role,
+                user_id=principal.id,
+                duration_s=round(time.monotonic() - started, 1),
+                code=server_code or peer_code or CLOSE_ABNORMAL,
+                by="server" if server_code else "client",
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``/ws`` as a bare ASGI app: the public app hands sockets here before its middleware
+        and router (HTTP-only layers whose per-connection frames and objects would stay alive
+        as long as each idle socket does)."""
+        await self.serve(WebSocket(scope, receive, send))
 
 
-async def _write(ws: WebSocket, conn: Connection) -> None:
-    try:
-        while True:
-            frame = await conn.queue.get()
-            if frame is None:
-                break
-            await ws.send_text(frame)
-    except Exception:  # the peer went away mid-send; the reader sees the disconnect
-        log.debug("websocket writer stopped", exc_info=True)
-        return
-    code = conn.close_code or 1000
-    if ws.application_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(Exception):
-            await ws.close(code)
+def _log_refused(code: int, started: float) -> None:
+    log_event(
+        socket_log, "ws.refused", code=code, duration_s=round(time.monotonic() - started, 1), by="server"
+    )
 
 
-async def _read(ws: WebSocket, conn: Connection, principal: Principal, commands: CommandRegistry) -> None:
+def _closer(ws: WebSocket) -> Callable[[int], Awaitable[None]]:
+    async def close(code: int) -> None:
+        if ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await ws.close(code)
+
+    return close
+
+
+async def _read(
+    ws: WebSocket, conn: Connection, principal: Principal, commands: CommandRegistry
+) -> int | None:
+    """Handle frames until the socket closes; the close code the client sent, if it closed first."""
     guard = FloodGuard()
     try:
         while conn.close_code is None:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
-                return
+                return int(message.get("code") or CLOSE_ABNORMAL)
             now = time.monotonic()
             conn.last_seen = now
             if not guard.allow(now):
@@ -181,8 +240,11 @@ async def _read(ws: WebSocket, conn: Connection, principal: Principal, commands:
         # Closing: wait for the client's close frame (or the transport to drop).
         while (await ws.receive())["type"] != "websocket.disconnect":
             pass
-    except (WebSocketDisconnect, RuntimeError):
-        return
+    except WebSocketDisconnect as exc:
+        return exc.code
+    except RuntimeError:
+        pass
+    return None
 
 
 async def _dispatch(conn: Connection, principal: Principal, commands: CommandRegistry, text: str) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -15,38 +15,105 @@ SEND_QUEUE_LIMIT = 256
 CLOSE_TOO_SLOW = 4429  # the client did not drain its queue (see realtime.protocol for all codes)
 
 
-@dataclass(eq=False)
-class Connection:
-    """One socket. Frames wait in a bounded queue; a client too slow to drain it is dropped."""
+Send = Callable[[str], Awaitable[None]]
+Close = Callable[[int], Awaitable[None]]
 
-    key: str  # Recipient.channel_key, e.g. "mitra:<uuid>"
-    id: str
-    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE_LIMIT))
-    overflowed: bool = False
-    # monotonic time of the last frame received from the client (the server heartbeat reads it)
-    last_seen: float = field(default_factory=time.monotonic)
-    # set once the socket must close; the writer sends this code and stops
-    close_code: int | None = None
+
+class Connection:
+    """One socket. Idle, it holds no task and no buffer (P6: tens of thousands sit idle).
+
+    A frame offered while nothing is being written starts one short-lived flush task, which
+    writes every frame that arrived meanwhile and ends when the buffer is empty. Frames wait
+    only while a write waits on the transport (a slow reader); a client too slow to keep the
+    buffer under ``SEND_QUEUE_LIMIT`` frames is dropped with ``CLOSE_TOO_SLOW``.
+    """
+
+    __slots__ = (
+        "_close",
+        "_flush",
+        "_pending",
+        "_send",
+        "close_code",
+        "id",
+        "key",
+        "last_seen",
+        "overflowed",
+    )
+
+    def __init__(self, key: str, id: str) -> None:
+        self.key = key  # Recipient.channel_key, e.g. "mitra:<uuid>"
+        self.id = id
+        # monotonic time of the last frame received from the client (the server heartbeat reads it)
+        self.last_seen = time.monotonic()
+        # set once the socket must close; the flush sends this code after what was written
+        self.close_code: int | None = None
+        self.overflowed = False
+        self._pending: deque[str] | None = None  # only while frames wait to be written
+        self._send: Send | None = None
+        self._close: Close | None = None
+        self._flush: asyncio.Task[None] | None = None
+
+    def attach(self, send: Send, close: Close) -> None:
+        """The socket is accepted: write what was offered before, and everything after."""
+        self._send, self._close = send, close
+        if self._pending or self.close_code is not None:
+            self._start_flush()
 
     def offer(self, frame: str) -> None:
         if self.close_code is not None:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if self._pending is None:
+            self._pending = deque()
+        elif len(self._pending) >= SEND_QUEUE_LIMIT:
             self.overflowed = True
             log.warning("dropping slow websocket %s", self.id)
             self.close(CLOSE_TOO_SLOW)
+            return
+        self._pending.append(frame)
+        self._start_flush()
+
+    def pending(self) -> list[str]:
+        """The frames offered and not yet written (tests and diagnostics)."""
+        return list(self._pending or ())
 
     def close(self, code: int) -> None:
-        """Ask the writer to close the socket with ``code``; pending frames are dropped."""
+        """Close the socket with ``code``; frames not yet written are dropped."""
         if self.close_code is not None:
             return
         self.close_code = code
-        # Make room for the close sentinel so the writer wakes up and closes.
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
+        self._pending = None
+        self._start_flush()
+
+    async def flushed(self, timeout: float) -> None:
+        """Wait (at most ``timeout``) for the write in progress, then stop it."""
+        task = self._flush
+        if task is None:
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        if not task.done():
+            task.cancel()
+
+    def _start_flush(self) -> None:
+        if self._send is None or self._flush is not None:
+            return
+        self._flush = asyncio.get_running_loop().create_task(self._run_flush())
+
+    async def _run_flush(self) -> None:
+        try:
+            while self._pending and self._send is not None:
+                frame = self._pending.popleft()
+                await self._send(frame)
+            self._pending = None
+            if self.close_code is not None and self._close is not None:
+                close, self._close = self._close, None
+                await close(self.close_code)
+        except Exception:  # the peer went away mid-send; the reader sees the disconnect
+            log.debug("websocket write stopped", exc_info=True)
+            self._send = None
+            self._pending = None
+        finally:
+            self._flush = None
 
 
 ConnectionHook = Callable[[Connection], Awaitable[None]]

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from curhat.observability import events_log, log_event
 from curhat.realtime.events import ServerEvent
 from curhat.realtime.protocol import Envelope, Recipient
 
@@ -58,6 +59,15 @@ def schedule(session: AsyncSession, kind: str, row_id: uuid.UUID, when: datetime
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
     _outbox(session).callbacks.append(callback)
+
+
+def log_after_commit(session: AsyncSession, event: str, **fields: object) -> None:
+    """A business event's log line, written only once (and if) the transaction commits."""
+
+    async def write() -> None:
+        log_event(events_log, event, **fields)
+
+    after_commit(session, write)
 
 
 def pending_events(session: AsyncSession) -> list[Envelope]:

@@ -67,9 +67,11 @@ CLOSE_FORBIDDEN_ORIGIN = 4403  # an Origin that is neither this listener's nor c
 CLOSE_IDLE = 4408  # no frame from the client for the presence TTL (send {"type":"ping"})
 CLOSE_FLOOD = 4429  # too many frames too fast, or too slow to read what is sent
 CLOSE_UNAVAILABLE = 1013  # a dependency (Valkey) is down; reconnect later
+CLOSE_RESTART = 1012  # this instance is shutting down (deploy, restart); reconnect
 
 CLOSE_CODES: dict[int, str] = {
     1000: "normal closure",
+    CLOSE_RESTART: "the server is restarting or being replaced; reconnect with backoff (another instance answers)",
     CLOSE_UNAVAILABLE: "a dependency (Valkey) is down; reconnect later with backoff",
     CLOSE_FRAME_TOO_BIG: "a frame over 8 KiB",
     CLOSE_BAD_TOKEN: "missing, invalid or expired token, or a role that has no socket (log in again)",

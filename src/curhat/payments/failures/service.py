@@ -16,6 +16,7 @@ from curhat.models import PairingFailure, PaymentSession
 from curhat.models.pairing_failure import CAUSE_TAGS, OPERATOR_ACTIONS
 from curhat.payments.failures import repository
 from curhat.payments.failures.repository import FailureFilter, FailureRow
+from curhat.realtime.outbox import log_after_commit
 
 __all__ = [
     "AlreadyActioned",
@@ -98,6 +99,14 @@ async def set_operator_action(
             raise FailureNotFound()
         if current.operator_action != action:
             raise AlreadyActioned()
+    log_after_commit(
+        session,
+        "failed_pairing.action",
+        failure_id=failure_id,
+        action=action,
+        operator_id=operator_id,
+        changed=updated is not None,
+    )
     row = await repository.failure_row(session, failure_id)
     if row is None:  # deleted between the two statements: cannot happen under the row lock we hold
         raise FailureNotFound()

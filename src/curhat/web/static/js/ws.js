@@ -10,6 +10,9 @@ const SILENCE_MS = 35000; // no frame at all for this long: the connection is de
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const CLOSE_BAD_TOKEN = 4401;
+// Only a socket that stayed open this long resets the backoff: a server that accepts and at once
+// closes (1012 while it drains, 1013 while Valkey is down) is retried less and less often.
+const STABLE_MS = 5000;
 
 export function socketUrl(path = "/ws") {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -24,6 +27,7 @@ export class Realtime {
     this.url = url;
     this.ws = null;
     this.attempt = 0;
+    this.openedAt = 0;
     this.stopped = true;
     this.timers = { ping: null, retry: null, silence: null };
     this.handlers = new Map();
@@ -89,7 +93,7 @@ export class Realtime {
     this.ws = ws;
     ws.addEventListener("open", () => {
       if (ws !== this.ws) return;
-      this.attempt = 0;
+      this.openedAt = Date.now();
       this.setStatus("open");
       this.startHeartbeat();
       const reconnect = this.connectedOnce;
@@ -125,6 +129,9 @@ export class Realtime {
         this.onUnauthorized();
         return;
       }
+      if (this.openedAt && Date.now() - this.openedAt >= STABLE_MS) this.attempt = 0;
+      this.openedAt = 0;
+      // Every other code reconnects, 1012 (this server restarting or replaced) included.
       if (!this.stopped) this.scheduleReconnect();
     });
   }
