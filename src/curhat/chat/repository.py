@@ -324,10 +324,10 @@ async def due_warnings(
 
 async def end_due(
     session: AsyncSession, ids: list[uuid.UUID], reason: str
-) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, datetime]]:
     """active → ended for each chat of ``ids`` still active and past ends_at; a chat someone
     holds (an extension being approved, a read marker) is skipped, not waited for.
-    (id, customer, mitra) of those ended."""
+    (id, customer, mitra, ends_at) of those ended."""
     due = (
         select(ChatSession.id)
         .where(any_of(ChatSession.id, ids), ChatSession.status == "active", ChatSession.ends_at <= func.now())
@@ -338,10 +338,10 @@ async def end_due(
         update(ChatSession)
         .where(ChatSession.id == due.c.id)
         .values(status="ended", ended_at=func.now(), end_reason=reason)
-        .returning(ChatSession.id, ChatSession.customer_id, ChatSession.mitra_id)
+        .returning(ChatSession.id, ChatSession.customer_id, ChatSession.mitra_id, ChatSession.ends_at)
         .execution_options(synchronize_session=False)
     )
-    return [(c, cu, m) for c, cu, m in (await session.execute(stmt)).all()]
+    return [(c, cu, m, e) for c, cu, m, e in (await session.execute(stmt)).all()]
 
 
 async def warn_due(

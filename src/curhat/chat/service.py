@@ -14,6 +14,7 @@ from curhat.deadlines.runner import DeadlineKind, DeadlineRunner
 from curhat.errors import Conflict, NotFound
 from curhat.models import ChatMessage, ChatSession, PaymentSession
 from curhat.models.enums import ChatStatus, EndReason, SenderRole
+from curhat.observability import note_deadline
 from curhat.postgres import Transactions
 from curhat.presence.service import Presence
 from curhat.realtime import events, protocol
@@ -218,13 +219,15 @@ async def fire_chat_ends(session: AsyncSession, presence: Presence, ids: list[uu
     """Every chat of ``ids`` still active and past ends_at ends (time_up) in one statement; both
     sides are told, and each mitra's counter is resynced once after commit."""
     ended = await repository.end_due(session, ids, EndReason.TIME_UP)
-    for chat_id, customer_id, mitra_id in ended:
+    if ended:
+        note_deadline(CHAT_END, min(e for _, _, _, e in ended))
+    for chat_id, customer_id, mitra_id, _ in ended:
         emit(
             session,
             events.ChatSessionEnded(chat_session_id=chat_id, end_reason=EndReason.TIME_UP),
             to=(protocol.customer(customer_id), protocol.mitra(mitra_id)),
         )
-    mitras = list(dict.fromkeys(m for _, _, m in ended))
+    mitras = list(dict.fromkeys(m for _, _, m, _ in ended))
     if mitras:
 
         async def resync() -> None:

@@ -282,6 +282,7 @@ class ClosedWindow:
     request_type: RequestType
     targeted_mitra_id: uuid.UUID | None
     cause_tag: CauseTag
+    expires_at: datetime
 
 
 async def fail_due_windows(session: AsyncSession, ids: list[uuid.UUID], now: datetime) -> list[ClosedWindow]:
@@ -314,12 +315,13 @@ async def fail_due_windows(session: AsyncSession, ids: list[uuid.UUID], now: dat
             PairingRequest.request_type,
             PairingRequest.targeted_mitra_id,
             PairingRequest.cause_tag,
+            PairingRequest.expires_at,
         )
         .execution_options(synchronize_session=False)
     )
     return [
-        ClosedWindow(rid, pid, customer, kind, mitra, CauseTag(str(cause)))
-        for rid, pid, customer, kind, mitra, cause in (await session.execute(stmt)).all()
+        ClosedWindow(rid, pid, customer, kind, mitra, CauseTag(str(cause)), due)
+        for rid, pid, customer, kind, mitra, cause, due in (await session.execute(stmt)).all()
     ]
 
 
