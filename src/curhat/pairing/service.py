@@ -220,7 +220,7 @@ async def _fail_request(
     status = RequestStatus.CANCELLED if cause_tag == CauseTag.CUSTOMER_CANCELLED else RequestStatus.FAILED
     await repository.close_request(session, req, status=status, cause_tag=cause_tag)
     await payments.fail_payment_session(session, req.payment_session_id, cause_tag)
-    pending = [o.mitra_id for o in await repository.offers(session, req.id) if o.response is None]
+    pending = await repository.unanswered_offer_mitra_ids(session, req.id)
     if pending:
         emit(
             session,
@@ -386,11 +386,8 @@ async def _accept(
     )
     await repository.set_offer_response(session, req.id, mitra_id, OfferResponse.ACCEPTED)
     await repository.close_request(session, req, status=RequestStatus.ACCEPTED, accepted_mitra_id=mitra_id)
-    others = [
-        o.mitra_id
-        for o in await repository.offers(session, req.id)
-        if o.response is None and o.mitra_id != mitra_id
-    ]
+    # Read after this mitra's offer was answered: the winner is not among them.
+    others = await repository.unanswered_offer_mitra_ids(session, req.id)
     if others:
         emit(
             session,
