@@ -178,6 +178,16 @@ async def offers(session: AsyncSession, request_id: uuid.UUID) -> list[PairingOf
     return list((await session.scalars(stmt)).all())
 
 
+_UNANSWERED = text(
+    "SELECT mitra_id FROM pairing_offers WHERE pairing_request_id = :request_id AND response IS NULL"
+)
+
+
+async def unanswered_offer_mitra_ids(session: AsyncSession, request_id: uuid.UUID) -> list[uuid.UUID]:
+    """Who still has the request's card open (one column, no ORM row per mitra)."""
+    return list((await session.execute(_UNANSWERED, {"request_id": request_id})).scalars().all())
+
+
 async def set_offer_response(
     session: AsyncSession, request_id: uuid.UUID, mitra_id: uuid.UUID, response: OfferResponse
 ) -> None:

@@ -118,6 +118,7 @@ async def _usable_payment(
         raise PaymentSessionNotConfirmed()
     if payment.expires_at <= datetime.now(UTC):
         raise PaymentSessionExpired()
+    await payments.ensure_free_trial_unused(session, payment)
     if await repository.open_request_for_payment(session, payment.id) is not None:
         raise PaymentSessionAlreadyUsed("Pencarian untuk sesi pembayaran ini sedang berjalan.")
     return payment
@@ -219,7 +220,7 @@ async def _fail_request(
     status = RequestStatus.CANCELLED if cause_tag == CauseTag.CUSTOMER_CANCELLED else RequestStatus.FAILED
     await repository.close_request(session, req, status=status, cause_tag=cause_tag)
     await payments.fail_payment_session(session, req.payment_session_id, cause_tag)
-    pending = [o.mitra_id for o in await repository.offers(session, req.id) if o.response is None]
+    pending = await repository.unanswered_offer_mitra_ids(session, req.id)
     if pending:
         emit(
             session,
@@ -385,11 +386,8 @@ async def _accept(
     )
     await repository.set_offer_response(session, req.id, mitra_id, OfferResponse.ACCEPTED)
     await repository.close_request(session, req, status=RequestStatus.ACCEPTED, accepted_mitra_id=mitra_id)
-    others = [
-        o.mitra_id
-        for o in await repository.offers(session, req.id)
-        if o.response is None and o.mitra_id != mitra_id
-    ]
+    # Read after this mitra's offer was answered: the winner is not among them.
+    others = await repository.unanswered_offer_mitra_ids(session, req.id)
     if others:
         emit(
             session,
@@ -443,6 +441,7 @@ async def fallback_to_general_blast(
     payment_session_id: uuid.UUID,
 ) -> PairingRequest:
     payment = await payments.revive_for_fallback(session, payment_session_id, customer_id)
+    await payments.ensure_free_trial_unused(session, payment)  # raising rolls the revival back
     return await _open_blast(session, config, presence, payment)
 
 
