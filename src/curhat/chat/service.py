@@ -210,7 +210,11 @@ async def end_chat_session(
     reason = EndReason.CUSTOMER_ENDED if principal.role == "customer" else EndReason.MITRA_ENDED
     ended = await repository.end_if_active(session, chat.id, reason)
     if ended is None:
-        return chat  # already ended: ending again changes nothing
+        # Already ended: ending again changes nothing, and the answer tells the stored end.
+        # Re-read: the UPDATE that matched no row still wrote its own values onto the object
+        # this request had loaded (the ORM's default session synchronisation).
+        await session.refresh(chat)
+        return chat
     await _close(session, presence, ended)
     return ended
 

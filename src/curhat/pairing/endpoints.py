@@ -34,6 +34,7 @@ _PAYMENT_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "payment_session_not_found"},
     409: {
         "description": "payment_session_not_confirmed / payment_session_expired / payment_session_already_used"
+        " / free_trial_already_used"
     },
 }
 

@@ -118,6 +118,7 @@ async def _usable_payment(
         raise PaymentSessionNotConfirmed()
     if payment.expires_at <= datetime.now(UTC):
         raise PaymentSessionExpired()
+    await payments.ensure_free_trial_unused(session, payment)
     if await repository.open_request_for_payment(session, payment.id) is not None:
         raise PaymentSessionAlreadyUsed("Pencarian untuk sesi pembayaran ini sedang berjalan.")
     return payment
@@ -440,6 +441,7 @@ async def fallback_to_general_blast(
     payment_session_id: uuid.UUID,
 ) -> PairingRequest:
     payment = await payments.revive_for_fallback(session, payment_session_id, customer_id)
+    await payments.ensure_free_trial_unused(session, payment)  # raising rolls the revival back
     return await _open_blast(session, config, presence, payment)
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "confirm_payment_session",
     "consume_payment_session",
     "create_payment_session",
+    "ensure_free_trial_unused",
     "expire_stale_payment_sessions",
     "fail_payment_session",
     "get_owned_payment_session",
@@ -194,6 +195,14 @@ async def cancel_payment_session(
     if payment.status in ("pending", "expired"):
         raise PaymentSessionExpired()
     raise PaymentSessionNotPending()
+
+
+async def ensure_free_trial_unused(session: AsyncSession, payment: PaymentSession) -> None:
+    """Refuse a search on a free trial once another trial was consumed: no accept could pay with it."""
+    if payment.is_free_trial and await repository.customer_has_consumed_free_trial(
+        session, payment.customer_id, other_than=payment.id
+    ):
+        raise FreeTrialAlreadyUsed()
 
 
 async def consume_payment_session(session: AsyncSession, payment_session_id: uuid.UUID) -> PaymentSession:
