@@ -60,6 +60,7 @@ bench: install-dev ## benchmarks at full size (prints tables, writes docs/charts
 	$(BIN)/python benchmarks/chat_relay.py
 	$(BIN)/python benchmarks/idle_sockets.py
 	$(BIN)/python benchmarks/deadlines.py
+	$(BIN)/python benchmarks/instances.py
 
 bench-smoke: install-dev ## every benchmark at smoke size on one server (what CI runs)
 	$(BIN)/python benchmarks/smoke.py --charts .curhat/charts

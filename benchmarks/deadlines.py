@@ -3,10 +3,11 @@
 N customers with confirmed payment sessions and open blast requests are written straight
 into PostgreSQL while ``curhat serve`` runs (creating 10 000 through the API would take
 many minutes), then one statement moves all their ``expires_at`` into one second, 1.5 s
-ahead. No process has an in-process timer for these rows, so this measures the runner's
-durable path: the poll of due rows and the firing of each (request failed with
-``no_mitra_available``, payment ``failed_pairing``, a failure row, events). Lateness =
-``closed_at − expires_at``; exactly once = one failure row per payment session.
+ahead. No process armed a timer when these rows were written, so this measures the runner's
+durable path: the poll sees them falling due and arms timers, which fire set-based batches
+(requests failed with ``no_mitra_available``, payments ``failed_pairing``, failure rows,
+events). Lateness = ``closed_at − expires_at``; exactly once = one failure row per payment
+session.
 
 The baseline: a bare ``FOR UPDATE SKIP LOCKED`` job table in the same PostgreSQL, N jobs
 due in the same second, 4 workers polling at the server's poll interval, firing in

@@ -117,7 +117,7 @@ async def trace(args: argparse.Namespace, server: Server, signer: TokenSigner) -
         await warm.wait("pong", timeout=30)
         await asyncio.sleep(1)
         before = await snapshot(traced, prefix, 0)
-        sockets = await open_urls(urls[1:], None)
+        sockets = await open_urls(urls[1:], None, parallel=10)
         await asyncio.sleep(2)
         after = await snapshot(traced, prefix, 1)
         await close_many([*sockets, warm])

@@ -16,6 +16,7 @@ import blast
 import chat_relay
 import deadlines
 import idle_sockets
+import instances
 import load
 from harness import Server, parser_for, raise_fd_limit, run_main, server_settings, stack
 
@@ -26,6 +27,7 @@ BENCHMARKS = {
     "p5": chat_relay,
     "p6": idle_sockets,
     "p7": deadlines,
+    "p8": instances,
 }
 
 

@@ -172,7 +172,8 @@ class EmbeddedValkey:
             users = self._users()
             users.append(os.getpid())
             self.users_file.write_text(json.dumps(sorted(set(users))))
-        self.url = str(state["url"])
+        # A server started by an older Curhat (TCP, before the socket) is shared as it is.
+        self.url = str(state.get("url") or f"redis://127.0.0.1:{state['port']}/0")
         return self.url
 
     def stop(self) -> None:

@@ -141,7 +141,7 @@ LATE_DEADLINE_SECONDS = 1.0
 
 
 def note_deadline(kind: str, due: datetime) -> None:
-    """Called by a deadline's handler when it acts on a due row: a WARNING line when late."""
+    """Called by a deadline batch with its most overdue row: a WARNING line when it is late."""
     late = (datetime.now(UTC) - due).total_seconds()
     if late > LATE_DEADLINE_SECONDS:
         log_event(events_log, "deadline.late", logging.WARNING, kind=kind, late_s=round(late, 2), due_at=due)

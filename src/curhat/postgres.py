@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -147,6 +148,24 @@ class Transactions:
 
     def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
         return self._db.transaction(self._deliver)
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[tuple[asyncpg.Connection, Outbox]]:
+        """A pooled connection's asyncpg driver, each statement committing on its own, and an
+        outbox delivered once the block has finished without error.
+
+        Only for work that is a single self-checking statement on the hottest path (a chat
+        message): no ORM session, no BEGIN/COMMIT round trips, no SQLAlchemy layer per call.
+        """
+        box = Outbox()
+        try:
+            async with self._db.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                driver: asyncpg.Connection = raw.driver_connection
+                yield driver, box
+        except PoolTimeout as exc:
+            raise DatabaseBusy() from exc
+        await self._deliver(box)
 
     async def _deliver(self, box: Outbox) -> None:
         if box.events:

@@ -200,6 +200,8 @@ def build_runtime(settings: Settings) -> Runtime:
             transactions.using(deadline_db),
             deadline_db.sessionmaker,
             poll_interval=settings.deadline_poll_interval_seconds,
+            # One connection of the runner's pool stays free for its poll.
+            max_batches=max(1, settings.db_deadline_pool_size - 1),
         ),
         sweeper=PaymentSweeper(transactions.using(sweeper_db), interval=settings.sweeper_interval_seconds),
         ws_commands=ws_commands,

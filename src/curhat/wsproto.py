@@ -114,5 +114,8 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         await super().send(message)
         if message["type"] == "websocket.accept" and self.handshake_complete:
             # The scope holds the headers the app reads; the parsed handshake is done with.
+            # Emptied, not only dropped: websockets' parser generator keeps the request alive.
+            self.request.headers.clear()
+            self.response.headers.clear()
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]

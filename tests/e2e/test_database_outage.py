@@ -94,12 +94,14 @@ class PrivatePostgres:
         return await asyncpg.connect(host=str(self.data), user="postgres", database=database)
 
 
-async def _assert_unavailable(api: Api, path: str, headers: dict[str, str], request_id: str) -> None:
+async def _assert_unavailable(api: Api, path: str, headers: dict[str, str], request_id: str) -> object:
+    """The answer while PostgreSQL is down; returns the client's end of the connection used."""
     r = await api.http.get(path, headers={**headers, "X-Request-Id": request_id})
     assert r.status_code == 503, r.text
     assert r.json()["error"] == "service_unavailable"
     assert int(r.headers["Retry-After"]) > 0
     assert r.headers["X-Request-Id"] == request_id
+    return r.extensions["network_stream"].get_extra_info("client_addr")
 
 
 @pytest.mark.timeout(300)
@@ -140,8 +142,11 @@ async def test_r5_postgresql_stopped_immediately_and_restarted(
             (f"/api/client/payment-sessions/{pid}", customer.headers),
             ("/api/mitra/me", mitra.headers),
         ]
-        for n, (path, headers) in enumerate(down):
+        used = {
             await _assert_unavailable(api, path, headers, f"r5-down-{n}")
+            for n, (path, headers) in enumerate(down)
+        }
+        assert len(used) == 1  # one keep-alive connection for every 503: never dropped
         r = await api.http.post(
             "/api/client/payment-sessions", json={"duration_minutes": 30}, headers=customer.headers
         )

@@ -1,4 +1,4 @@
-"""The load tool and the P3–P7 benchmarks run at smoke size and print their tables.
+"""The load tool and the P3–P8 benchmarks run at smoke size and print their tables.
 
 CI proves they work; it does not time them (quality.md: benchmarks are not timed tests).
 One run of ``benchmarks/smoke.py`` shares one server between them to keep this short.
@@ -48,11 +48,13 @@ def test_every_benchmark_completes_and_prints_its_table(tmp_path: Path) -> None:
         "P5 chat relay": ("bare p99", "CPU ms/msg"),
         "P6 idle WebSockets": ("bare KiB/socket", "KiB/socket"),
         "P7 deadlines": ("bare p99", "CPU ms/deadline"),
+        "P8 scale-out": ("chat: 2 instances", "blast: 1 instance", "CPU ms/op", "cross"),
     }.items():
         table = text.split(title, 1)[1]
         assert all(column in table for column in columns), title
     assert "races with exactly one winner: 3/3" in text
     assert "stored in PostgreSQL: 60 of 60 sent" in text
+    assert "stored in PostgreSQL: 40 of 40 sent" in text.split("P8 scale-out", 1)[1]
     assert "each fired once" in text and " yes" in text.split("P7 deadlines", 1)[1]
     for png in ("p3-blast.png", "p5-chat.png"):
         assert (charts / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

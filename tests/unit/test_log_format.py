@@ -12,10 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from curhat import observability
 from curhat.cli.serve import ready_message
 from curhat.config import Settings
-from curhat.models.enums import CauseTag, EndReason
+from curhat.models.enums import CauseTag, EndReason, Resolution
 from curhat.observability import (
     JsonFormatter,
     TextFormatter,
@@ -180,7 +179,6 @@ def test_a_deadline_more_than_a_second_late_is_a_warning(caplog: pytest.LogCaptu
     (record,) = caplog.records
     assert record.levelno == logging.WARNING and record.fields["event"] == "deadline.late"
     assert record.fields["kind"] == "chat_end" and record.fields["late_s"] >= 5
-    assert observability.LATE_DEADLINE_SECONDS == 1.0
 
 
 def test_business_events_are_read_off_committed_events(caplog: pytest.LogCaptureFixture) -> None:
@@ -209,9 +207,31 @@ def test_business_events_are_read_off_committed_events(caplog: pytest.LogCapture
             [protocol.customer(customer), protocol.mitra(mitra)],
         ),
     ]
+    ext = uuid.uuid4()
+    both = [protocol.customer(customer), protocol.mitra(mitra)]
+    batch += [
+        protocol.envelope(
+            events.ExtensionApproved(
+                extension_request_id=ext,
+                chat_session_id=chat,
+                ends_at=datetime.now(UTC),
+                resolution=Resolution.MITRA,
+            ),
+            both,
+        ),
+        protocol.envelope(
+            events.ExtensionRejected(
+                extension_request_id=ext, chat_session_id=chat, resolution=Resolution.AUTO_REJECT
+            ),
+            both,
+        ),
+    ]
     with caplog.at_level(logging.INFO, logger="curhat"):
         log_business_events(batch)
-    matched, failed, ended = (r.fields for r in caplog.records)
+    matched, failed, ended, approved, declined = (r.fields for r in caplog.records)
+    assert approved["event"] == "extension.approved" and approved["resolution"] == "mitra"
+    assert declined["event"] == "extension.declined" and declined["resolution"] == "auto_reject"
+    assert declined["extension_request_id"] == ext and declined["mitra_id"] == mitra
     assert matched["event"] == "pairing.matched"
     assert matched["customer_id"] == customer and matched["mitra_id"] == mitra
     assert matched["chat_session_id"] == chat

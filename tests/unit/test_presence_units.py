@@ -44,11 +44,11 @@ class Socket:
         self.stall = asyncio.Event()
         self.stall.set()
 
-    async def send(self, frame: str) -> None:
+    async def send_text(self, frame: str) -> None:
         await self.stall.wait()
         self.frames.append(frame)
 
-    async def close(self, code: int) -> None:
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
         self.closed = code
 
 
@@ -57,8 +57,8 @@ async def test_slow_consumer_overflow_closes_only_that_connection() -> None:
     slow, fine = Connection(key="customer:a", id="slow"), Connection(key="customer:b", id="fine")
     slow_socket, fine_socket = Socket(), Socket()
     slow_socket.stall.clear()
-    slow.attach(slow_socket.send, slow_socket.close)
-    fine.attach(fine_socket.send, fine_socket.close)
+    slow.attach(slow_socket)
+    fine.attach(fine_socket)
     hub.add(slow)
     hub.add(fine)
     hub.deliver(["customer:a"], "frame 0")
@@ -78,7 +78,7 @@ async def test_an_idle_connection_holds_no_task_and_no_buffer() -> None:
     conn, socket = Connection(key="customer:a", id="1"), Socket()
     conn.offer("before the handshake")  # kept until the socket is accepted
     assert conn.pending() == ["before the handshake"]
-    conn.attach(socket.send, socket.close)
+    conn.attach(socket)
     await conn.flushed(5)
     conn.offer("one")
     conn.offer("two")

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
 from sqlalchemy import ColumnElement, and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,8 +133,7 @@ class SendOutcome:
 # A message is one statement: the chat is checked (the sender is its customer or its mitra
 # by role, it is active and not past its end) and the message stored only if it is, and the
 # answer says which. Compiled once (a constant text), no ORM object on either side.
-_SEND = text(
-    """
+_SEND_SQL = """
     WITH chat AS (
         SELECT id, customer_id, mitra_id, status = 'active' AND ends_at > now() AS live
         FROM chat_sessions
@@ -146,7 +149,63 @@ _SEND = text(
     SELECT chat.customer_id, chat.mitra_id, chat.live, stored.id, stored.created_at
     FROM chat LEFT JOIN stored ON true
     """
-)
+_SEND = text(_SEND_SQL)
+# The same statement for the asyncpg driver ($1, $2, … in the order the names first appear).
+_SEND_NAMES: list[str] = list(dict.fromkeys(re.findall(r"(?<![:\w]):(\w+)", _SEND_SQL)))
+_SEND_POSITIONAL = re.sub(r"(?<![:\w]):(\w+)", lambda m: f"${_SEND_NAMES.index(m.group(1)) + 1}", _SEND_SQL)
+
+
+def _send_params(
+    chat_id: uuid.UUID, sender_role: SenderRole, sender_id: uuid.UUID, body: str, client_msg_id: str | None
+) -> dict[str, object]:
+    return {
+        "chat_id": chat_id,
+        "role": str(sender_role),
+        "sender_id": sender_id,
+        "message_id": uuid.uuid4(),
+        "body": body,
+        "client_msg_id": client_msg_id,
+    }
+
+
+def _send_outcome(
+    row: Sequence[Any] | None, sender_role: SenderRole, body: str, client_msg_id: str | None
+) -> SendOutcome:
+    if row is None:
+        return SendOutcome(chat_found=False)
+    customer_id, mitra_id, live, message_id, created_at = row
+    message = None
+    if message_id is not None:
+        message = StoredMessage(message_id, sender_role, body, created_at, client_msg_id)
+    return SendOutcome(True, customer_id, mitra_id, live, message)
+
+
+async def store_message_autocommit(
+    conn: asyncpg.Connection,
+    chat_id: uuid.UUID,
+    sender_role: SenderRole,
+    sender_id: uuid.UUID,
+    body: str,
+    client_msg_id: str | None,
+) -> SendOutcome:
+    """``store_message_if_live`` as one autocommitted statement on the driver (``chat.send``)."""
+    params = _send_params(chat_id, sender_role, sender_id, body, client_msg_id)
+    row = await conn.fetchrow(_SEND_POSITIONAL, *(params[n] for n in _SEND_NAMES))
+    return _send_outcome(row, sender_role, body, client_msg_id)
+
+
+_STORED = """
+    SELECT id, body, created_at FROM chat_messages
+    WHERE chat_session_id = $1 AND sender_role = $2 AND client_msg_id = $3
+"""
+
+
+async def stored_message_autocommit(
+    conn: asyncpg.Connection, chat_id: uuid.UUID, sender_role: SenderRole, client_msg_id: str
+) -> StoredMessage:
+    row = await conn.fetchrow(_STORED, chat_id, str(sender_role), client_msg_id)
+    assert row is not None
+    return StoredMessage(row["id"], sender_role, row["body"], row["created_at"], client_msg_id)
 
 
 async def store_message_if_live(
@@ -158,26 +217,9 @@ async def store_message_if_live(
     client_msg_id: str | None,
 ) -> SendOutcome:
     """Store a message in a chat the sender belongs to and that is live, in one statement."""
-    row = (
-        await session.execute(
-            _SEND,
-            {
-                "chat_id": chat_id,
-                "role": str(sender_role),
-                "sender_id": sender_id,
-                "message_id": uuid.uuid4(),
-                "body": body,
-                "client_msg_id": client_msg_id,
-            },
-        )
-    ).one_or_none()
-    if row is None:
-        return SendOutcome(chat_found=False)
-    customer_id, mitra_id, live, message_id, created_at = row
-    message = None
-    if message_id is not None:
-        message = StoredMessage(message_id, sender_role, body, created_at, client_msg_id)
-    return SendOutcome(True, customer_id, mitra_id, live, message)
+    params = _send_params(chat_id, sender_role, sender_id, body, client_msg_id)
+    row = (await session.execute(_SEND, params)).one_or_none()
+    return _send_outcome(row, sender_role, body, client_msg_id)
 
 
 async def stored_message(
@@ -282,10 +324,10 @@ async def due_warnings(
 
 async def end_due(
     session: AsyncSession, ids: list[uuid.UUID], reason: str
-) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, datetime]]:
     """active → ended for each chat of ``ids`` still active and past ends_at; a chat someone
     holds (an extension being approved, a read marker) is skipped, not waited for.
-    (id, customer, mitra) of those ended."""
+    (id, customer, mitra, ends_at) of those ended."""
     due = (
         select(ChatSession.id)
         .where(any_of(ChatSession.id, ids), ChatSession.status == "active", ChatSession.ends_at <= func.now())
@@ -296,10 +338,10 @@ async def end_due(
         update(ChatSession)
         .where(ChatSession.id == due.c.id)
         .values(status="ended", ended_at=func.now(), end_reason=reason)
-        .returning(ChatSession.id, ChatSession.customer_id, ChatSession.mitra_id)
+        .returning(ChatSession.id, ChatSession.customer_id, ChatSession.mitra_id, ChatSession.ends_at)
         .execution_options(synchronize_session=False)
     )
-    return [(c, cu, m) for c, cu, m in (await session.execute(stmt)).all()]
+    return [(c, cu, m, e) for c, cu, m, e in (await session.execute(stmt)).all()]
 
 
 async def warn_due(

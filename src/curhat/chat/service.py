@@ -14,6 +14,7 @@ from curhat.deadlines.runner import DeadlineKind, DeadlineRunner
 from curhat.errors import Conflict, NotFound
 from curhat.models import ChatMessage, ChatSession, PaymentSession
 from curhat.models.enums import ChatStatus, EndReason, SenderRole
+from curhat.observability import note_deadline
 from curhat.postgres import Transactions
 from curhat.presence.service import Presence
 from curhat.realtime import events, protocol
@@ -113,6 +114,22 @@ def _is_live(chat: ChatSession) -> bool:
     return chat.status == ChatStatus.ACTIVE and chat.ends_at > datetime.now(UTC)
 
 
+def _relayed(
+    outcome: repository.SendOutcome, principal: Principal
+) -> tuple[repository.StoredMessage | None, tuple[protocol.Recipient, ...]]:
+    """Every rule of a send, decided from the one statement's answer: (message, recipients);
+    message None is a resend, whose stored message the caller reads back for the sender."""
+    if not outcome.chat_found:
+        raise ChatSessionNotFound()
+    if not outcome.live:
+        raise ChatSessionEnded()
+    assert outcome.customer_id is not None and outcome.mitra_id is not None
+    if outcome.message is None:
+        # A resend: the sender gets the stored message back; the other side was told already.
+        return None, (protocol.Recipient(principal.role, principal.id),)
+    return outcome.message, (protocol.customer(outcome.customer_id), protocol.mitra(outcome.mitra_id))
+
+
 async def send_message(
     session: AsyncSession, principal: Principal, chat_id: uuid.UUID, body: str, client_msg_id: str | None
 ) -> repository.StoredMessage:
@@ -120,24 +137,29 @@ async def send_message(
     outcome = await repository.store_message_if_live(
         session, chat_id, role, principal.id, body, client_msg_id
     )
-    if not outcome.chat_found:
-        raise ChatSessionNotFound()
-    if not outcome.live:
-        raise ChatSessionEnded()
-    assert outcome.customer_id is not None and outcome.mitra_id is not None
-    msg = outcome.message
-    if msg is not None:
-        recipients: tuple[protocol.Recipient, ...] = (
-            protocol.customer(outcome.customer_id),
-            protocol.mitra(outcome.mitra_id),
-        )
-    else:
-        # A resend: the sender gets the stored message back; the other side was told already.
+    msg, recipients = _relayed(outcome, principal)
+    if msg is None:
         assert client_msg_id is not None
         msg = await repository.stored_message(session, chat_id, role, client_msg_id)
-        recipients = (protocol.Recipient(principal.role, principal.id),)
     emit(session, message_event(chat_id, msg), to=recipients)
     return msg
+
+
+async def relay_message(
+    transactions: Transactions, principal: Principal, chat_id: uuid.UUID, body: str, client_msg_id: str | None
+) -> None:
+    """``chat.send``: ``send_message`` as one autocommitted statement, without an ORM session
+    (the hottest path: P5/P9). Stored before the event leaves, as every send."""
+    role = SenderRole(principal.role)
+    async with transactions.autocommit() as (conn, box):
+        outcome = await repository.store_message_autocommit(
+            conn, chat_id, role, principal.id, body, client_msg_id
+        )
+        msg, recipients = _relayed(outcome, principal)
+        if msg is None:
+            assert client_msg_id is not None
+            msg = await repository.stored_message_autocommit(conn, chat_id, role, client_msg_id)
+        box.events.append(protocol.Envelope(message_event(chat_id, msg), list(recipients)))
 
 
 async def send_typing(session: AsyncSession, principal: Principal, chat_id: uuid.UUID) -> None:
@@ -201,13 +223,15 @@ async def fire_chat_ends(session: AsyncSession, presence: Presence, ids: list[uu
     """Every chat of ``ids`` still active and past ends_at ends (time_up) in one statement; both
     sides are told, and each mitra's counter is resynced once after commit."""
     ended = await repository.end_due(session, ids, EndReason.TIME_UP)
-    for chat_id, customer_id, mitra_id in ended:
+    if ended:
+        note_deadline(CHAT_END, min(e for _, _, _, e in ended))
+    for chat_id, customer_id, mitra_id, _ in ended:
         emit(
             session,
             events.ChatSessionEnded(chat_session_id=chat_id, end_reason=EndReason.TIME_UP),
             to=(protocol.customer(customer_id), protocol.mitra(mitra_id)),
         )
-    mitras = list(dict.fromkeys(m for _, _, m in ended))
+    mitras = list(dict.fromkeys(m for _, _, m, _ in ended))
     if mitras:
 
         async def resync() -> None:
@@ -260,8 +284,7 @@ def register(
     deadlines.register(DeadlineKind(CHAT_WARNING, warning_due, warn))
 
     async def on_send(principal: Principal, frame: events.ChatSend) -> None:
-        async with transactions() as session:
-            await send_message(session, principal, frame.chat_session_id, frame.body, frame.client_msg_id)
+        await relay_message(transactions, principal, frame.chat_session_id, frame.body, frame.client_msg_id)
 
     async def on_typing(principal: Principal, frame: events.ChatTypingCommand) -> None:
         async with transactions() as session:

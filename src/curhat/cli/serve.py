@@ -103,8 +103,8 @@ async def drain(runtime: Runtime, signals: _Signals, delay: float) -> None:
     then the listeners stop (uvicorn finishes the HTTP requests in flight)."""
     await signals.stop.wait()
     runtime.start_draining()
+    log_event(log, "shutdown.draining", delay_s=delay, sockets=len(runtime.hub))
     if all(server.started for server in signals.servers) and delay > 0:
-        log_event(log, "shutdown.draining", delay_s=delay, sockets=len(runtime.hub))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(signals.hurry.wait(), delay)
     closed = await runtime.sockets.close_all(protocol.CLOSE_RESTART, timeout=SOCKET_CLOSE_TIMEOUT)

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from curhat.postgres import Transactions
+from curhat.postgres import DatabaseBusy, Transactions
 from curhat.realtime.outbox import DueAt
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ FireBatch = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[int]]
 Clock = Callable[[], datetime]
 
 POLL_BATCH = 20_000  # rows per kind per poll (due now plus due before the next poll)
-MAX_BATCH = 500  # ids per batch transaction
-BATCH_CONCURRENCY = 4  # batches in flight per kind (each holds one pooled connection)
+MAX_BATCH = 1_000  # ids per batch transaction
+BATCH_CONCURRENCY = 2  # batches in flight per kind (each holds one pooled connection)
 COALESCE_SECONDS = 0.005
 
 
@@ -57,7 +57,7 @@ def _utcnow() -> datetime:
 
 def _unreachable(exc: Exception) -> bool:
     """The database is down or the pool is exhausted: splitting the batch would not help."""
-    return isinstance(exc, OSError | PoolTimeout) or (
+    return isinstance(exc, OSError | PoolTimeout | DatabaseBusy) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     )
 
@@ -73,7 +73,10 @@ class DeadlineRunner:
         poll_interval: float,
         clock: Clock = _utcnow,
         coalesce_seconds: float = COALESCE_SECONDS,
+        max_batches: int = 3,
     ) -> None:
+        """``max_batches``: batch transactions in flight at once over all kinds — below the
+        runner's pool size, so the poll always finds a connection."""
         self._transactions = transactions
         self._sessionmaker = sessionmaker
         self._poll_interval = poll_interval
@@ -86,6 +89,7 @@ class DeadlineRunner:
         self._running: dict[str, int] = {}
         self._flush_handle: asyncio.Handle | None = None
         self._inflight: set[asyncio.Task[int]] = set()
+        self._connections = asyncio.Semaphore(max_batches)
         self.fired = 0  # rows transitioned by this process
         self.batches = 0  # batch transactions committed by this process
         transactions.on_deadlines(self.schedule_many)
@@ -183,7 +187,7 @@ class DeadlineRunner:
 
     async def _fire_chunk(self, kind: DeadlineKind, ids: list[uuid.UUID]) -> int:
         try:
-            async with self._transactions() as session:
+            async with self._connections, self._transactions() as session:
                 fired = await kind.fire(session, ids)
         except asyncio.CancelledError:
             raise

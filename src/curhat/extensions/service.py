@@ -28,6 +28,7 @@ from curhat.models.enums import (
     PaymentStatus,
     Resolution,
 )
+from curhat.observability import note_deadline
 from curhat.payments import service as payments
 from curhat.payments.errors import PaymentSessionExpired, PaymentSessionNotConfirmed
 from curhat.presence.service import Presence
@@ -179,6 +180,8 @@ async def fire_extension_deadlines(
     """The configured default for every request of ``ids`` still pending and due: all locked in
     one pass (payments, then requests; busy ones skipped), then each approved or rejected."""
     exts = await repository.lock_due(session, ids, datetime.now(UTC))
+    if exts:
+        note_deadline(EXTENSION_ANSWER, min(e.expires_at for e in exts))
     for ext in exts:
         if config.extension_default_action_on_timeout == DefaultAction.AUTO_REJECT:
             await _reject(session, ext, Resolution.AUTO_REJECT)

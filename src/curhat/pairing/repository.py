@@ -178,6 +178,16 @@ async def offers(session: AsyncSession, request_id: uuid.UUID) -> list[PairingOf
     return list((await session.scalars(stmt)).all())
 
 
+_UNANSWERED = text(
+    "SELECT mitra_id FROM pairing_offers WHERE pairing_request_id = :request_id AND response IS NULL"
+)
+
+
+async def unanswered_offer_mitra_ids(session: AsyncSession, request_id: uuid.UUID) -> list[uuid.UUID]:
+    """Who still has the request's card open (one column, no ORM row per mitra)."""
+    return list((await session.execute(_UNANSWERED, {"request_id": request_id})).scalars().all())
+
+
 async def set_offer_response(
     session: AsyncSession, request_id: uuid.UUID, mitra_id: uuid.UUID, response: OfferResponse
 ) -> None:
@@ -272,6 +282,7 @@ class ClosedWindow:
     request_type: RequestType
     targeted_mitra_id: uuid.UUID | None
     cause_tag: CauseTag
+    expires_at: datetime
 
 
 async def fail_due_windows(session: AsyncSession, ids: list[uuid.UUID], now: datetime) -> list[ClosedWindow]:
@@ -304,12 +315,13 @@ async def fail_due_windows(session: AsyncSession, ids: list[uuid.UUID], now: dat
             PairingRequest.request_type,
             PairingRequest.targeted_mitra_id,
             PairingRequest.cause_tag,
+            PairingRequest.expires_at,
         )
         .execution_options(synchronize_session=False)
     )
     return [
-        ClosedWindow(rid, pid, customer, kind, mitra, CauseTag(str(cause)))
-        for rid, pid, customer, kind, mitra, cause in (await session.execute(stmt)).all()
+        ClosedWindow(rid, pid, customer, kind, mitra, CauseTag(str(cause)), due)
+        for rid, pid, customer, kind, mitra, cause, due in (await session.execute(stmt)).all()
     ]
 
 

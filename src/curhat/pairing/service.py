@@ -4,7 +4,9 @@ Every path starts from a confirmed payment session; there is no other way to sea
 The request row is locked (``FOR UPDATE``) by whoever changes it — an accept, a reject,
 a cancel, the window's deadline — so exactly one of them decides its outcome. Every one of
 them locks in the same order, payment row → request row → mitra row, so they queue and
-never deadlock (a cancel starts from the payment, so everyone does).
+never deadlock (a cancel starts from the payment, so everyone does). The windows' deadline
+closes a whole batch at once, taking each payment and request lock ``SKIP LOCKED``: it never
+waits, so it cannot join a deadlock, and a busy row is left for the next poll.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from curhat.models.enums import (
     RequestStatus,
     RequestType,
 )
+from curhat.observability import note_deadline
 from curhat.pairing import repository
 from curhat.payments import service as payments
 from curhat.payments.errors import (
@@ -217,7 +220,7 @@ async def _fail_request(
     status = RequestStatus.CANCELLED if cause_tag == CauseTag.CUSTOMER_CANCELLED else RequestStatus.FAILED
     await repository.close_request(session, req, status=status, cause_tag=cause_tag)
     await payments.fail_payment_session(session, req.payment_session_id, cause_tag)
-    pending = [o.mitra_id for o in await repository.offers(session, req.id) if o.response is None]
+    pending = await repository.unanswered_offer_mitra_ids(session, req.id)
     if pending:
         emit(
             session,
@@ -383,11 +386,8 @@ async def _accept(
     )
     await repository.set_offer_response(session, req.id, mitra_id, OfferResponse.ACCEPTED)
     await repository.close_request(session, req, status=RequestStatus.ACCEPTED, accepted_mitra_id=mitra_id)
-    others = [
-        o.mitra_id
-        for o in await repository.offers(session, req.id)
-        if o.response is None and o.mitra_id != mitra_id
-    ]
+    # Read after this mitra's offer was answered: the winner is not among them.
+    others = await repository.unanswered_offer_mitra_ids(session, req.id)
     if others:
         emit(
             session,
@@ -454,6 +454,8 @@ async def fire_request_windows(session: AsyncSession, presence: Presence, ids: l
     closed = await repository.fail_due_windows(session, ids, now)
     if not closed:
         return 0
+    # One line per batch, for its most overdue row (not one per row of a late burst).
+    note_deadline(REQUEST_WINDOW, min(w.expires_at for w in closed))
     await payments.fail_payment_sessions(session, {w.payment_session_id: w.cause_tag for w in closed})
     pending = await repository.pending_offers_of(session, [w.id for w in closed])
     available = presence.availability()[0]

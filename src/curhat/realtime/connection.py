@@ -14,12 +14,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from curhat.auth.tokens import Principal, TokenError, TokenSigner
 from curhat.errors import CurhatError, ValidationFailed, validation_fields
@@ -46,7 +47,10 @@ def offered_token(ws: WebSocket) -> tuple[str | None, str | None]:
     for proto in ws.scope.get("subprotocols", []):
         if proto.startswith(BEARER_PREFIX):
             return proto[len(BEARER_PREFIX) :], proto
-    return ws.query_params.get("token"), None
+    # Parsed here rather than through ``ws.query_params``, which would stay cached on the
+    # socket for its whole life (P6: every idle socket's bytes count).
+    query = ws.scope.get("query_string", b"").decode("latin-1")
+    return next((v for k, v in parse_qsl(query) if k == "token"), None), None
 
 
 def own_origins(host: str, port: int, extra: Iterable[str]) -> set[str]:
@@ -74,6 +78,8 @@ async def refuse(ws: WebSocket, code: int, subprotocol: str | None) -> None:
 
 
 class FloodGuard:
+    __slots__ = ("at", "burst", "rate", "tokens")
+
     def __init__(
         self, rate: float = FLOOD_RATE, burst: float = FLOOD_BURST, *, start: float | None = None
     ) -> None:
@@ -113,8 +119,9 @@ class SocketServer:
         self._idle.set()
 
     def origin_ok(self, ws: WebSocket) -> bool:
-        origin = ws.headers.get("origin")
-        return origin is None or origin.rstrip("/") in self._origins
+        # Read from the scope, not ``ws.headers`` (cached on the socket for its life).
+        raw = next((v for k, v in ws.scope.get("headers", ()) if k == b"origin"), None)
+        return raw is None or raw.decode("latin-1").rstrip("/") in self._origins
 
     def stop_accepting(self) -> None:
         """Shutting down: new sockets are refused with 1012, so their clients reconnect elsewhere."""
@@ -171,7 +178,7 @@ class SocketServer:
         try:
             await ws.accept(subprotocol=subprotocol)
             self._on_open()
-            conn.attach(ws.send_text, _closer(ws))
+            conn.attach(ws)
             peer_code = await _read(ws, conn, principal, self._commands)
         finally:
             server_code = conn.close_code  # set when the server decided to close
@@ -199,15 +206,6 @@ def _log_refused(code: int, started: float) -> None:
     log_event(
         socket_log, "ws.refused", code=code, duration_s=round(time.monotonic() - started, 1), by="server"
     )
-
-
-def _closer(ws: WebSocket) -> Callable[[int], Awaitable[None]]:
-    async def close(code: int) -> None:
-        if ws.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await ws.close(code)
-
-    return close
 
 
 async def _read(

@@ -8,6 +8,7 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +16,12 @@ SEND_QUEUE_LIMIT = 256
 CLOSE_TOO_SLOW = 4429  # the client did not drain its queue (see realtime.protocol for all codes)
 
 
-Send = Callable[[str], Awaitable[None]]
-Close = Callable[[int], Awaitable[None]]
+class Socket(Protocol):
+    """Where a connection's frames go (Starlette's ``WebSocket`` is one)."""
+
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
 
 
 class Connection:
@@ -29,10 +34,9 @@ class Connection:
     """
 
     __slots__ = (
-        "_close",
         "_flush",
         "_pending",
-        "_send",
+        "_socket",
         "close_code",
         "id",
         "key",
@@ -49,13 +53,12 @@ class Connection:
         self.close_code: int | None = None
         self.overflowed = False
         self._pending: deque[str] | None = None  # only while frames wait to be written
-        self._send: Send | None = None
-        self._close: Close | None = None
+        self._socket: Socket | None = None
         self._flush: asyncio.Task[None] | None = None
 
-    def attach(self, send: Send, close: Close) -> None:
+    def attach(self, socket: Socket) -> None:
         """The socket is accepted: write what was offered before, and everything after."""
-        self._send, self._close = send, close
+        self._socket = socket
         if self._pending or self.close_code is not None:
             self._start_flush()
 
@@ -95,22 +98,22 @@ class Connection:
             task.cancel()
 
     def _start_flush(self) -> None:
-        if self._send is None or self._flush is not None:
+        if self._socket is None or self._flush is not None:
             return
         self._flush = asyncio.get_running_loop().create_task(self._run_flush())
 
     async def _run_flush(self) -> None:
         try:
-            while self._pending and self._send is not None:
+            while self._pending and self._socket is not None:
                 frame = self._pending.popleft()
-                await self._send(frame)
+                await self._socket.send_text(frame)
             self._pending = None
-            if self.close_code is not None and self._close is not None:
-                close, self._close = self._close, None
-                await close(self.close_code)
-        except Exception:  # the peer went away mid-send; the reader sees the disconnect
+            if self.close_code is not None and self._socket is not None:
+                socket, self._socket = self._socket, None
+                await socket.close(self.close_code)
+        except Exception:  # the peer went away (or the app closed first); the reader sees it
             log.debug("websocket write stopped", exc_info=True)
-            self._send = None
+            self._socket = None
             self._pending = None
         finally:
             self._flush = None
@@ -123,7 +126,8 @@ class Hub:
     """Other parts (presence) learn of sockets through the open/close hooks; the hub calls nobody."""
 
     def __init__(self) -> None:
-        self._by_key: dict[str, set[Connection]] = defaultdict(set)
+        # A list per recipient (usually one socket; a list is a quarter of a set's size).
+        self._by_key: dict[str, list[Connection]] = defaultdict(list)
         self._on_open: list[ConnectionHook] = []
         self._on_close: list[ConnectionHook] = []
         self.delivered = 0
@@ -157,12 +161,15 @@ class Hub:
                 log.warning("socket close hook failed for %s", conn.id, exc_info=True)
 
     def add(self, conn: Connection) -> None:
-        self._by_key[conn.key].add(conn)
+        conns = self._by_key[conn.key]
+        if conn not in conns:
+            conns.append(conn)
 
     def remove(self, conn: Connection) -> None:
         conns = self._by_key.get(conn.key)
         if conns is not None:
-            conns.discard(conn)
+            if conn in conns:
+                conns.remove(conn)
             if not conns:
                 del self._by_key[conn.key]
 
