@@ -220,6 +220,7 @@ class Server:
             "CURHAT_PUBLIC_PORT": str(self.public_port),
             "CURHAT_INTERNAL_PORT": str(self.internal_port),
             "CURHAT_LOG_JSON": "false",
+            "CURHAT_SHUTDOWN_DRAIN_SECONDS": "0",
             "CURHAT_LOG_LEVEL": "WARNING",
             "CURHAT_BOOTSTRAP_OPERATOR_EMAIL": OPERATOR_EMAIL,
             "CURHAT_BOOTSTRAP_OPERATOR_PASSWORD": OPERATOR_PASSWORD,

@@ -168,19 +168,21 @@ class Transactions:
         await self._deliver(box)
 
     async def _deliver(self, box: Outbox) -> None:
-        if box.events:
-            for listener in self._taps:
-                listener(box.events)
-            await self._publish(box.events)
         if box.deadlines:
             for sink in self._deadline_sinks:
                 sink(box.deadlines)
+        # Callbacks before events: a client told "chat ended" that asks at once must already
+        # see what the callbacks derive from the commit (a mitra's session count, presence).
         for callback in box.callbacks:
             try:
                 await callback()
             except Exception:
                 # The commit stands; sweeps and rebuilds repair what a callback missed.
                 log.warning("after-commit callback failed", exc_info=True)
+        if box.events:
+            for listener in self._taps:
+                listener(box.events)
+            await self._publish(box.events)
 
 
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -1125,7 +1125,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", type=int, default=None, help="replay a run (default: a new random seed)")
     p.add_argument("--ops", type=int, default=10_000, help="operations to run")
-    p.add_argument("--concurrency", type=int, default=32, help="operations in flight at once")
+    p.add_argument("--concurrency", type=int, default=24, help="operations in flight at once")
     p.add_argument("--customers", type=int, default=60)
     p.add_argument("--mitras", type=int, default=16)
     p.add_argument("--time-limit", type=float, default=1800.0, help="stop starting operations after this (s)")

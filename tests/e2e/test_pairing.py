@@ -11,7 +11,7 @@ from sqlalchemy import text
 from curhat.runtime import Runtime
 from tests.e2e.conftest import OnlineMitra, set_config
 from tests.e2e.flows import Api, Socket, open_chat
-from tests.fixtures.factories import Account, make_customer
+from tests.fixtures.factories import Account, insert_mitras, make_customer
 from tests.fixtures.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -176,9 +176,16 @@ async def test_search_needs_a_confirmed_unused_payment(seed: Runtime, api: Api) 
 
 
 async def test_fifty_mitras_accept_at_once_one_chat(
-    seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket], online_mitra: OnlineMitra
+    seed: Runtime, server: ServerProcess, api: Api, sockets: list[Socket]
 ) -> None:
-    mitras = [await online_mitra() for _ in range(50)]
+    # Accounts first, without an argon2 hash each: opening the sockets one after another while
+    # hashing 50 passwords took longer than the presence TTL on a busy machine, and the first
+    # sockets, which send no frame meanwhile, were closed idle before the search.
+    mitras: list[tuple[Account, Socket]] = []
+    for mitra in await insert_mitras(seed, 50):
+        mitras.append((mitra, await Socket.open(server.ws_url, mitra.token)))
+        sockets.append(mitras[-1][1])
+        await api.go_online(mitra)
     customer, customer_ws = await _customer(seed, server, sockets)
     pid = await api.paid_session(customer)
     rid = (await api.search(customer, pid))["pairing_request_id"]
